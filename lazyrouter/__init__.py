@@ -1,0 +1,18 @@
+"""Build FastAPI routes on first request instead of at import time."""
+
+from __future__ import annotations
+
+from lazyrouter.applications import LazyFastAPI
+from lazyrouter.exceptions import LazyRouterError, RouteBuildError, RouterBindError
+from lazyrouter.router import LazyRouter
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "LazyFastAPI",
+    "LazyRouter",
+    "LazyRouterError",
+    "RouteBuildError",
+    "RouterBindError",
+    "__version__",
+]

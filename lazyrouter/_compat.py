@@ -1,0 +1,164 @@
+"""Every contact with FastAPI's and Starlette's private names lives here.
+
+FastAPI's internals move between releases; each helper says which releases it
+was written against. Public API is used everywhere else.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import fastapi
+import fastapi.routing
+from fastapi import APIRouter
+from starlette.routing import BaseRoute
+from starlette.types import Scope
+
+try:  # Starlette >= 0.33
+    from starlette._utils import get_route_path
+except ImportError:  # pragma: no cover
+
+    def get_route_path(scope: Scope) -> str:
+        root_path = scope.get("root_path", "")
+        path: str = scope["path"]
+        return path[len(root_path) :] if root_path and path.startswith(root_path) else path
+
+
+__all__ = (
+    "API_ROUTE_PARAMETERS",
+    "INCLUDE_PARAMETERS",
+    "effective_routes",
+    "get_route_path",
+    "included_router_for",
+    "is_default_lifespan",
+    "merge_lifespan",
+    "router_init_kwargs",
+    "router_settings_from_include",
+    "scratch_router",
+)
+
+FASTAPI_VERSION = tuple(int(part) for part in fastapi.__version__.split(".")[:3] if part.isdigit())
+
+# Keyword arguments the installed FastAPI accepts; lazyrouter forwards what the
+# user passed and only reads the ones it must combine.
+API_ROUTE_PARAMETERS = frozenset(inspect.signature(APIRouter.add_api_route).parameters) - {"self"}
+INCLUDE_PARAMETERS = frozenset(inspect.signature(APIRouter.include_router).parameters) - {"self", "router"}
+_ROUTER_INIT_PARAMETERS = frozenset(inspect.signature(APIRouter.__init__).parameters) - {"self"}
+
+# FastAPI >= 0.137 keeps an `_IncludedRouter` per include_router() call and asks
+# the included router to match through its (alpha) `matches()`/`handle()` hooks.
+_IncludedRouter: type[BaseRoute] | None = getattr(fastapi.routing, "_IncludedRouter", None)
+_get_scope_included_router = getattr(fastapi.routing, "_get_scope_included_router", None)
+_DefaultLifespan = getattr(fastapi.routing, "_DefaultLifespan", None)
+
+
+def scratch_router(source: APIRouter, **overrides: Any) -> APIRouter:
+    """A plain `APIRouter` with `source`'s settings and an empty route list.
+
+    FastAPI's own `add_api_route()` runs on it, so the route it appends is
+    exactly the route `source` would have built, without touching `source`.
+    """
+    scratch = APIRouter.__new__(APIRouter)
+    scratch.__dict__.update(source.__dict__)
+    scratch.__dict__.update(overrides)
+    scratch.routes = []
+    return scratch
+
+
+def included_router_for(scope: Scope, router: APIRouter) -> Any | None:
+    """The `_IncludedRouter` through which FastAPI >= 0.137 is asking `router` to match."""
+    if _get_scope_included_router is None:  # pragma: no cover - FastAPI < 0.137
+        return None
+    included = _get_scope_included_router(scope)
+    if _IncludedRouter is not None and isinstance(included, _IncludedRouter):
+        if included.original_router is router:  # type: ignore[attr-defined]
+            return included
+    return None
+
+
+def router_settings_from_include(included: Any) -> dict[str, Any]:
+    """Router attributes equivalent to a FastAPI >= 0.137 include context.
+
+    The context already folds in every enclosing router's settings, so a router
+    carrying these attributes builds the same route as FastAPI's effective
+    route context does. Form limits are left out: FastAPI applies them to the
+    request scope itself before it hands the request over.
+    """
+    context = included.include_context
+    settings = {
+        "prefix": context.prefix,
+        "tags": list(context.tags),
+        "dependencies": list(context.dependencies),
+        "default_response_class": context.default_response_class,
+        "responses": dict(context.responses),
+        "callbacks": list(context.callbacks),
+        "deprecated": context.deprecated,
+        "include_in_schema": context.include_in_schema,
+        "generate_unique_id_function": context.generate_unique_id_function,
+        "dependency_overrides_provider": context.dependency_overrides_provider,
+    }
+    for name in ("strict_content_type", "max_body_size"):
+        if hasattr(context, name):
+            settings[name] = getattr(context, name)
+    if hasattr(context, "form_limits"):
+        settings["form_limits"] = {}
+    return settings
+
+
+def effective_routes(router: APIRouter) -> Iterator[tuple[BaseRoute, Any]]:
+    """Yield `(route, effective)` for each route of a plain `APIRouter`.
+
+    On FastAPI >= 0.137, routes of routers it includes are only reachable
+    through their effective route contexts, which carry the combined settings;
+    `effective` is that context (or None for a route of `router` itself).
+    """
+    for route in router.routes:
+        if _IncludedRouter is not None and isinstance(route, _IncludedRouter):
+            for context in route.effective_route_contexts():  # type: ignore[attr-defined]
+                if context.starlette_route is not None:
+                    yield context.starlette_route, None
+                else:
+                    yield context.original_route, context
+        else:
+            yield route, None
+
+
+def merge_lifespan(original: Any, nested: Any) -> Any:
+    """Combine two lifespans the way `include_router()` does."""
+    return fastapi.routing._merge_lifespan_context(original, nested)
+
+
+def is_default_lifespan(lifespan_context: Any) -> bool:
+    return _DefaultLifespan is not None and isinstance(lifespan_context, _DefaultLifespan)
+
+
+def router_init_kwargs(router: APIRouter) -> dict[str, Any]:
+    """Keyword arguments that rebuild `router`'s configuration in a new router.
+
+    Read off the installed `APIRouter.__init__` signature, so arguments added by
+    newer FastAPI releases are carried over as long as the router stores them
+    under the same attribute name (every current argument does).
+    """
+    kwargs = {name: getattr(router, name) for name in _ROUTER_INIT_PARAMETERS if hasattr(router, name)}
+    kwargs["routes"] = list(router.routes)
+    default = kwargs.get("default")
+    if getattr(default, "__self__", None) is router:  # the router's own not_found
+        del kwargs["default"]
+    kwargs.pop("lifespan", None)
+    if not is_default_lifespan(router.lifespan_context):
+        kwargs["lifespan"] = router.lifespan_context
+    return kwargs
+
+
+def validate_include_options(options: dict[str, Any]) -> None:
+    """Raise what FastAPI raises at include time for a bad limit (FastAPI >= 0.164)."""
+    if options.get("max_body_size") is not None:
+        validate = getattr(fastapi.routing, "validate_max_body_size", None)
+        if validate is not None:
+            validate(options["max_body_size"])
+    if options.get("form_limits") is not None:
+        validate_form_limits = getattr(fastapi.routing, "_validate_form_limits", None)
+        if validate_form_limits is not None:
+            validate_form_limits(options["form_limits"])

@@ -1,0 +1,431 @@
+"""Route declarations, how they combine through include_router(), and the
+deferred routes built from them.
+
+A *declaration* records one registration call (`add_api_route(...)`, a mounted
+app, ...) exactly as the user made it. Including a router *lifts* its
+declarations into the including router: the result is the declaration that,
+made directly on the including router, gives the same route, as FastAPI's
+`include_router()` would give it. Lifting only moves keyword arguments around;
+nothing is built.
+
+A *deferred route* is what a router serves for an API declaration before its
+first request: an instance of the declared route class (so `isinstance`
+checks, `.path`, `.name`, `.methods`, `matches()` and `url_path_for()` work as
+usual) that has not run the route class's `__init__` yet. The first time
+anything needs more than that, it builds the real route with FastAPI's own
+`add_api_route()` and takes its state, becoming an ordinary route.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from fastapi import APIRouter
+from fastapi.datastructures import Default, DefaultPlaceholder
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from fastapi.utils import generate_unique_id, get_value_or_default
+from starlette.convertors import (
+    CONVERTOR_TYPES,
+    FloatConvertor,
+    IntegerConvertor,
+    StringConvertor,
+    UUIDConvertor,
+)
+from starlette.routing import PARAM_REGEX, BaseRoute, Host, Mount, Route, Router, WebSocketRoute, compile_path, get_name
+
+from lazyrouter import _compat
+from lazyrouter._trie import PARAM, SegmentTrie
+from lazyrouter.exceptions import RouteBuildError
+
+__all__ = (
+    "API_ROUTE",
+    "API_WEBSOCKET",
+    "OBJECT",
+    "BuildStats",
+    "Declaration",
+    "Inclusion",
+    "RouteIndex",
+    "lift",
+    "validate_path",
+)
+
+logger = logging.getLogger("lazyrouter")
+
+API_ROUTE: Final = "api_route"
+API_WEBSOCKET: Final = "api_websocket_route"
+OBJECT: Final = "object"
+
+# An APIRouter with FastAPI's defaults: the settings of a route whose own
+# router's settings were already applied (a route taken from a plain APIRouter).
+_NO_SETTINGS: Final = APIRouter()
+
+# Convertors whose regex matches one non-empty segment; any other convertor
+# (`path`, or one registered by the app) may span segments.
+_SINGLE_SEGMENT_CONVERTORS: Final = (StringConvertor, IntegerConvertor, FloatConvertor, UUIDConvertor)
+
+
+@dataclass(eq=False, slots=True)
+class Declaration:
+    """One registration call, as made on `owner` (None: the settings are applied)."""
+
+    kind: str
+    path: str
+    endpoint: Any
+    """The endpoint, or the route object itself for `OBJECT`."""
+    options: dict[str, Any]
+    owner: APIRouter | None
+
+
+@dataclass(eq=False, slots=True)
+class Inclusion:
+    """An `include_router()` call: the router and the keyword arguments given."""
+
+    router: APIRouter
+    options: dict[str, Any]
+
+
+def validate_path(path: str) -> None:
+    """Raise what Starlette's `compile_path(path)` raises for a malformed path.
+
+    Compiling every path's regex at declaration time would cost ~0.1 ms a route,
+    a tenth of a second for a 1,000-route app, so only the parameter scan runs
+    now; the route compiles its regex when it first takes part in matching.
+    """
+    seen: set[str] = set()
+    duplicated: set[str] = set()
+    for match in PARAM_REGEX.finditer(path):
+        name, convertor = match.groups("str")
+        convertor = convertor.lstrip(":")
+        assert convertor in CONVERTOR_TYPES, f"Unknown path convertor '{convertor}'"
+        (duplicated if name in seen else seen).add(name)
+    if duplicated:
+        names = ", ".join(sorted(duplicated))
+        ending = "s" if len(duplicated) > 1 else ""
+        raise ValueError(f"Duplicated param name{ending} {names} at path {path}")
+
+
+def declaration_for_route(route: BaseRoute, effective: Any = None) -> Declaration:
+    """Wrap a concrete route (with its router's settings already applied)."""
+    if effective is not None:
+        # A route FastAPI >= 0.137 reaches through an include context: rebuild it
+        # from the context's combined values, as an API declaration.
+        return Declaration(API_ROUTE, effective.path, effective.endpoint, _api_options_of(effective, route), None)
+    return Declaration(OBJECT, getattr(route, "path", ""), route, {}, None)
+
+
+def _api_options_of(source: Any, route: APIRoute) -> dict[str, Any]:
+    options = {
+        name: getattr(source, name)
+        for name in _compat.API_ROUTE_PARAMETERS - {"path", "endpoint", "route_class_override"}
+        if hasattr(source, name)
+    }
+    options["route_class_override"] = type(route)
+    if getattr(source, "stream_item_type", None) is not None:
+        # The item type of a streaming endpoint is inferred, never passed in.
+        options["response_model"] = Default(None)
+    return options
+
+
+def lift(declaration: Declaration, include: dict[str, Any], parent: APIRouter) -> Declaration | None:
+    """The declaration on `parent` equivalent to `declaration` included with `include`.
+
+    The rules are FastAPI's: its include context and effective route context
+    (FastAPI >= 0.137) combine every setting the same way, level by level. The
+    including router's own settings are applied later, when the route is built
+    with `parent.add_api_route()`. Returns None for a route FastAPI would drop.
+    """
+    if declaration.kind == OBJECT:
+        route = declaration.endpoint
+        if isinstance(route, APIRoute):
+            declaration = Declaration(API_ROUTE, route.path, route.endpoint, _api_options_of(route, route), None)
+        elif isinstance(route, APIWebSocketRoute):
+            options = {"name": route.name, "dependencies": list(route.dependencies)}
+            declaration = Declaration(API_WEBSOCKET, route.path, route.endpoint, options, None)
+        else:
+            lifted = _lift_starlette_route(route, parent.prefix + include.get("prefix", ""))
+            return None if lifted is None else Declaration(OBJECT, getattr(lifted, "path", ""), lifted, {}, parent)
+
+    router = declaration.owner or _NO_SETTINGS
+    options = dict(declaration.options)
+    path = include.get("prefix", "") + router.prefix + declaration.path
+    options["dependencies"] = [
+        *(include.get("dependencies") or []),
+        *router.dependencies,
+        *(options.get("dependencies") or []),
+    ]
+    if declaration.kind == API_WEBSOCKET:
+        return Declaration(API_WEBSOCKET, path, declaration.endpoint, options, parent)
+
+    options["tags"] = [*(include.get("tags") or []), *router.tags, *(options.get("tags") or [])]
+    options["responses"] = {
+        **(include.get("responses") or {}),
+        **router.responses,
+        **(options.get("responses") or {}),
+    }
+    options["callbacks"] = [
+        *(include.get("callbacks") or []),
+        *router.callbacks,
+        *(options.get("callbacks") or []),
+    ]
+    options["deprecated"] = options.get("deprecated") or router.deprecated or include.get("deprecated")
+    options["include_in_schema"] = (
+        options.get("include_in_schema", True) and router.include_in_schema and include.get("include_in_schema", True)
+    )
+    options["response_class"] = get_value_or_default(
+        options.get("response_class", Default(JSONResponse)),
+        router.default_response_class,
+        include.get("default_response_class", Default(JSONResponse)),
+    )
+    options["generate_unique_id_function"] = get_value_or_default(
+        options.get("generate_unique_id_function", Default(generate_unique_id)),
+        router.generate_unique_id_function,
+        include.get("generate_unique_id_function", Default(generate_unique_id)),
+    )
+    if "strict_content_type" in _compat.API_ROUTE_PARAMETERS:
+        options["strict_content_type"] = get_value_or_default(
+            options.get("strict_content_type", Default(True)), router.strict_content_type
+        )
+    if "max_body_size" in _compat.API_ROUTE_PARAMETERS:
+        options["max_body_size"] = _first_not_none(
+            options.get("max_body_size"), router.max_body_size, include.get("max_body_size")
+        )
+    if "form_limits" in _compat.API_ROUTE_PARAMETERS:
+        # FastAPI applies router form limits to the request scope on the way
+        # in, outer first; folded into the route they give the same result.
+        form_limits = {
+            **(include.get("form_limits") or {}),
+            **router.form_limits,
+            **(options.get("form_limits") or {}),
+        }
+        if form_limits:
+            options["form_limits"] = form_limits
+    options["route_class_override"] = options.get("route_class_override") or router.route_class
+    return Declaration(API_ROUTE, path, declaration.endpoint, options, parent)
+
+
+def _first_not_none(*values: Any) -> Any:
+    return next((value for value in values if value is not None), None)
+
+
+def _lift_starlette_route(route: BaseRoute, prefix: str) -> BaseRoute | None:
+    # FastAPI >= 0.137 prefixes Starlette routes with the include context's
+    # prefix (the including routers' prefixes, not the route's own router's).
+    if isinstance(route, Route):
+        return Route(
+            prefix + route.path,
+            endpoint=route.endpoint,
+            methods=list(route.methods or []),
+            name=route.name,
+            include_in_schema=route.include_in_schema,
+        )
+    if isinstance(route, WebSocketRoute):
+        return WebSocketRoute(prefix + route.path, route.endpoint, name=route.name)
+    if isinstance(route, Mount):
+        mount = copy.copy(route)
+        mount.path = (prefix + route.path).rstrip("/")
+        mount.path_regex, mount.path_format, mount.param_convertors = compile_path(mount.path + "/{path:path}")
+        return mount
+    if isinstance(route, Host):
+        if not prefix:
+            return route
+        return Host(route.host, app=Router(routes=[Mount(prefix, app=route.app)]), name=route.name)
+    return None
+
+
+@dataclass(slots=True)
+class BuildStats:
+    """What a router has built so far."""
+
+    declared: int = 0
+    built: int = 0
+    failed: int = 0
+    build_seconds: float = 0.0
+
+
+class _Deferred:
+    """Mixin of deferred routes: build on the first attribute the route lacks.
+
+    No `__slots__` here: the built route's class must be layout-compatible for
+    the `__class__` switch, and an empty `__slots__` in the mixin breaks that.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        factory: _RouteFactory | None = self.__dict__.get("_lazyrouter_factory")
+        if factory is None or name.startswith("__"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        if name in ("path_regex", "path_format", "param_convertors"):
+            # Matching and url_path_for() need only the compiled path.
+            self.path_regex, self.path_format, self.param_convertors = compile_path(self.__dict__["path"])
+            return self.__dict__[name]
+        factory.resolve(self)
+        return getattr(self, name)
+
+
+_deferred_classes: dict[type[BaseRoute], type[BaseRoute]] = {}
+
+
+def _deferred_class(route_class: type[BaseRoute]) -> type[BaseRoute]:
+    # One subclass per route class, named like it so reprs read the same.
+    deferred = _deferred_classes.get(route_class)
+    if deferred is None:
+        deferred = type(
+            route_class.__name__,
+            (_Deferred, route_class),
+            {"__module__": route_class.__module__, "__qualname__": route_class.__qualname__},
+        )
+        _deferred_classes[route_class] = deferred
+    return deferred
+
+
+class _RouteFactory:
+    """Builds one deferred route, once, with its router's current settings."""
+
+    __slots__ = ("declaration", "error", "index")
+
+    def __init__(self, declaration: Declaration, index: RouteIndex) -> None:
+        self.declaration = declaration
+        self.index = index
+        self.error: BaseException | None = None
+
+    def resolve(self, route: Any) -> None:
+        with self.index.lock:
+            if route.__dict__.get("_lazyrouter_factory") is not self:
+                return  # another thread built it while this one waited
+            if self.error is not None:
+                raise RouteBuildError(self.describe(route), self.error) from self.error
+            started = time.perf_counter()
+            try:
+                built = self.build()
+            except Exception as exc:
+                self.error = exc
+                self.index.stats.failed += 1
+                description = self.describe(route)
+                logger.error("Could not build route %s", description, exc_info=exc)
+                raise RouteBuildError(description, exc) from exc
+            elapsed = time.perf_counter() - started
+            state = route.__dict__
+            del state["_lazyrouter_factory"]
+            state.update(built.__dict__)
+            route.__class__ = type(built)
+            self.index.stats.built += 1
+            self.index.stats.build_seconds += elapsed
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("Built route %s in %.2f ms", self.describe(route), elapsed * 1000)
+
+    def build(self) -> BaseRoute:
+        declaration = self.declaration
+        scratch = _compat.scratch_router(self.index.target)
+        if declaration.kind == API_ROUTE:
+            APIRouter.add_api_route(scratch, declaration.path, declaration.endpoint, **declaration.options)
+        else:
+            APIRouter.add_api_websocket_route(scratch, declaration.path, declaration.endpoint, **declaration.options)
+        return scratch.routes[-1]
+
+    def describe(self, route: Any) -> str:
+        methods = ",".join(sorted(route.__dict__.get("methods") or ())) or "WEBSOCKET"
+        return f"{methods} {route.__dict__['path']} ({_describe_endpoint(self.declaration.endpoint)})"
+
+
+def _describe_endpoint(endpoint: Callable[..., Any]) -> str:
+    function = inspect.unwrap(endpoint)
+    while hasattr(function, "func"):  # functools.partial
+        function = function.func
+    name = f"{getattr(function, '__module__', '?')}:{getattr(function, '__qualname__', repr(function))}"
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return name
+    return f"{name}, {code.co_filename}:{code.co_firstlineno}"
+
+
+def _deferred_route(declaration: Declaration, index: RouteIndex) -> BaseRoute:
+    target = index.target
+    options = declaration.options
+    endpoint = declaration.endpoint
+    if declaration.kind == API_ROUTE:
+        route_class = options.get("route_class_override") or target.route_class
+    else:
+        route_class = APIWebSocketRoute
+    route: Any = object.__new__(_deferred_class(route_class))
+    # The attributes every reader of `.routes` expects, computed as the route
+    # class computes them; everything else waits for the build.
+    route.path = target.prefix + declaration.path
+    route.endpoint = endpoint
+    route.name = get_name(endpoint) if options.get("name") is None else options["name"]
+    if declaration.kind == API_ROUTE:
+        methods = options.get("methods")
+        route.methods = {method.upper() for method in (["GET"] if methods is None else methods)}
+    route._lazyrouter_factory = _RouteFactory(declaration, index)
+    return route
+
+
+def _trie_key(route: BaseRoute) -> tuple[list[Any], bool]:
+    """The segments under which `route` is indexed, and whether it is a catch-all."""
+    if isinstance(route, Mount):
+        path, catch_all = route.path, True
+    elif isinstance(route, (Route, WebSocketRoute)) or isinstance(route, _Deferred):
+        path, catch_all = route.__dict__["path"], False
+    else:
+        return [], True  # Host, or a route type lazyrouter cannot see into
+    if not path.startswith("/"):
+        return [], True
+    segments: list[Any] = []
+    for part in path.split("/")[1:]:
+        params = list(PARAM_REGEX.finditer(part))
+        if not params:
+            segments.append(part)
+            continue
+        for param in params:
+            convertor = CONVERTOR_TYPES.get((param.group(2) or ":str")[1:])
+            if type(convertor) not in _SINGLE_SEGMENT_CONVERTORS:
+                return segments, True
+        segments.append(PARAM)
+    return segments, catch_all
+
+
+@dataclass(eq=False)
+class RouteIndex:
+    """The routes a router serves, in order, indexed by path segment."""
+
+    target: APIRouter
+    """The router whose settings deferred routes are built with."""
+    version: int
+    routes: list[BaseRoute] = field(default_factory=list)
+    trie: SegmentTrie[tuple[int, BaseRoute]] = field(default_factory=SegmentTrie)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    stats: BuildStats = field(default_factory=BuildStats)
+
+    @classmethod
+    def build(cls, declarations: Iterable[Declaration], target: APIRouter, version: int) -> RouteIndex:
+        index = cls(target=target, version=version)
+        for order, declaration in enumerate(declarations):
+            if declaration.kind == OBJECT:
+                route = declaration.endpoint
+            else:
+                route = _deferred_route(declaration, index)
+                index.stats.declared += 1
+            index.routes.append(route)
+            segments, catch_all = _trie_key(route)
+            index.trie.insert(segments, (order, route), order=order, catch_all=catch_all)
+        return index
+
+    def candidates(self, route_path: str, redirect_path: str | None = None) -> list[BaseRoute]:
+        """Routes that may match `route_path` (or `redirect_path`), in order."""
+        found = self.trie.lookup(route_path)
+        if redirect_path is not None:
+            extra = self.trie.lookup(redirect_path)
+            if extra:
+                # Keyed by order: routes define __eq__ without __hash__.
+                found = sorted(dict(found + extra).items(), key=_order) if found else extra
+        return [route for _, route in found]
+
+
+def _order(item: tuple[int, BaseRoute]) -> int:
+    return item[0]

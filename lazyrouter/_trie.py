@@ -1,0 +1,116 @@
+"""A prefix trie keyed by path segment.
+
+The trie narrows a request path to the few values whose path template could
+match it. It knows nothing of ASGI, FastAPI or regular expressions: callers
+describe each template as a list of segment keys, and confirm every candidate
+with the route's own matcher afterwards. The trie only has to be *conservative*:
+it may return a value that does not match, never omit one that does.
+
+    trie = SegmentTrie()
+    trie.insert(["users", PARAM], "user", order=0)      # /users/{id}
+    trie.insert(["users", "me"], "me", order=1)         # /users/me
+    trie.insert(["static"], "files", order=2, catch_all=True)  # mount /static
+    assert trie.lookup("/users/me") == ["user", "me"]   # registration order
+    assert trie.lookup("/static/css/site.css") == ["files"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Final, Generic, TypeVar
+
+__all__ = ("PARAM", "SegmentTrie")
+
+T = TypeVar("T")
+
+
+class _Param:
+    """Key of the child that stands for any one non-empty segment."""
+
+    def __repr__(self) -> str:
+        return "PARAM"
+
+
+PARAM: Final = _Param()
+
+
+@dataclass(slots=True)
+class _Node(Generic[T]):
+    static: dict[str, _Node[T]] = field(default_factory=dict)
+    """Children keyed by the exact text of the next segment."""
+    param: _Node[T] | None = None
+    """The child for templates whose next segment is a parameter."""
+    terminal: list[tuple[int, T]] = field(default_factory=list)
+    """Values whose template ends exactly at this node, with their order."""
+    catch_all: list[tuple[int, T]] = field(default_factory=list)
+    """Values that may match any path at or below this node (mounts, ``{p:path}``)."""
+
+
+class SegmentTrie(Generic[T]):
+    """Values indexed by path template, looked up by concrete path."""
+
+    __slots__ = ("_root", "_size")
+
+    def __init__(self) -> None:
+        self._root: _Node[T] = _Node()
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def insert(self, segments: Iterable[str | _Param], value: T, *, order: int, catch_all: bool = False) -> None:
+        """Index `value` under `segments`.
+
+        Each segment is either its literal text or `PARAM`. With `catch_all`,
+        the value is a candidate for every path that starts with `segments`.
+        `order` ranks candidates: lookups return values sorted by it.
+        """
+        node = self._root
+        for segment in segments:
+            if segment is PARAM:
+                if node.param is None:
+                    node.param = _Node()
+                node = node.param
+            else:
+                assert isinstance(segment, str)
+                child = node.static.get(segment)
+                if child is None:
+                    child = node.static[segment] = _Node()
+                node = child
+        (node.catch_all if catch_all else node.terminal).append((order, value))
+        self._size += 1
+
+    def lookup(self, path: str) -> list[T]:
+        """Return the values whose template may match `path`, in order.
+
+        `path` is a request path such as ``"/users/42/"``; it is split on ``/``
+        exactly as written, so an empty segment (a trailing or doubled slash)
+        matches only a template with the same empty segment.
+        """
+        found: list[tuple[int, T]] = []
+        frontier = [self._root]
+        # The leading "/" yields an empty first piece, which the root stands for.
+        for segment in path.split("/")[1:]:
+            next_frontier: list[_Node[T]] = []
+            for node in frontier:
+                found.extend(node.catch_all)
+                child = node.static.get(segment)
+                if child is not None:
+                    next_frontier.append(child)
+                # Every parameter convertor the trie indexes needs at least one character.
+                if segment and node.param is not None:
+                    next_frontier.append(node.param)
+            frontier = next_frontier
+            if not frontier:
+                break
+        for node in frontier:
+            found.extend(node.catch_all)
+            found.extend(node.terminal)
+        if len(found) > 1:
+            found.sort(key=_order)
+        return [value for _, value in found]
+
+
+def _order(item: tuple[int, object]) -> int:
+    return item[0]

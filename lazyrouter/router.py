@@ -1,0 +1,356 @@
+"""`LazyRouter`: an `APIRouter` that builds each route on its first request."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable, Collection, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.exceptions import FastAPIError
+from starlette.routing import BaseRoute, Host, Match, Mount, Router, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from lazyrouter import _compat
+from lazyrouter._factories import (
+    API_ROUTE,
+    API_WEBSOCKET,
+    OBJECT,
+    BuildStats,
+    Declaration,
+    Inclusion,
+    RouteIndex,
+    declaration_for_route,
+    lift,
+    validate_path,
+)
+
+__all__ = ("LazyRouter",)
+
+# include_router() arguments lazyrouter knows how to combine (see `lift`).
+_COMBINED_INCLUDE_OPTIONS = frozenset(
+    {
+        "prefix",
+        "tags",
+        "dependencies",
+        "default_response_class",
+        "responses",
+        "callbacks",
+        "deprecated",
+        "include_in_schema",
+        "generate_unique_id_function",
+        "max_body_size",
+        "form_limits",
+    }
+)
+
+
+class _RouteCollector:
+    """Stands in for `self` when Starlette's own registration code builds a route."""
+
+    def __init__(self) -> None:
+        self.routes: list[BaseRoute] = []
+
+
+class LazyRouter(APIRouter):
+    """An `APIRouter` that declares routes now and builds them on first use.
+
+    Use it wherever an `APIRouter` goes; nothing else changes:
+
+        router = LazyRouter(prefix="/items", tags=["items"])
+
+        @router.get("/{item_id}")
+        async def read_item(item_id: int) -> Item: ...
+
+    Registering a route records the call. The first request that matches it
+    builds the route with FastAPI's own code, with the settings FastAPI would
+    have used, and later requests reuse it. Requests are matched through a
+    segment trie, so only the few routes that can match are looked at.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Starlette's __init__ assigns `self.routes`; the setter needs these.
+        self._declarations: list[Declaration | Inclusion] = []
+        self._version = 0
+        # Weak, so a router included somewhere does not keep that app alive.
+        self._parents: list[weakref.ref[LazyRouter]] = []
+        self._index_lock = threading.Lock()
+        self._index: RouteIndex | None = None
+        self._included_indexes: dict[int, tuple[weakref.ref[Any], RouteIndex]] = {}
+        self._bound = False
+        super().__init__(**kwargs)
+
+    @classmethod
+    def _from_router(cls, router: APIRouter) -> LazyRouter:
+        """A LazyRouter with `router`'s settings, routes and lifespan."""
+        lazy = cls(**_compat.router_init_kwargs(router))
+        lazy._bound = True
+        return lazy
+
+    # -- what the router serves ------------------------------------------------
+
+    @property  # type: ignore[override]
+    def routes(self) -> list[BaseRoute]:
+        """Every route, in order, with include_router() prefixes applied.
+
+        Routes not requested yet are deferred: reading `.path`, `.name`,
+        `.methods` or matching them builds nothing; any other attribute builds
+        the route (as generating the OpenAPI document does).
+        """
+        return self._current_index().routes
+
+    @routes.setter
+    def routes(self, routes: Sequence[BaseRoute]) -> None:
+        self._declarations = [declaration_for_route(route) for route in routes]
+        self._changed()
+
+    def stats(self) -> BuildStats:
+        """Counts of declared, built and failed routes, and time spent building."""
+        return self._current_index().stats
+
+    def _current_index(self) -> RouteIndex:
+        index = self._index
+        # A changed length means code appended to `.routes` directly; serve
+        # that list as it now stands.
+        if index is None or index.version != self._version or len(index.routes) != len(index.trie):
+            with self._index_lock:
+                index = self._index
+                if index is not None and len(index.routes) != len(index.trie):
+                    self._declarations = [declaration_for_route(route) for route in index.routes]
+                    self._version += 1
+                if index is None or index.version != self._version:
+                    index = self._index = RouteIndex.build(self._flatten(), self, self._version)
+        return index
+
+    def _flatten(self) -> list[Declaration]:
+        """This router's declarations with every included router's lifted in."""
+        flat: list[Declaration] = []
+        for item in self._declarations:
+            if isinstance(item, Declaration):
+                flat.append(item)
+                continue
+            for declaration in _declarations_of(item.router):
+                lifted = lift(declaration, item.options, self)
+                if lifted is not None:
+                    flat.append(lifted)
+        return flat
+
+    def _changed(self) -> None:
+        self._version += 1
+        for reference in self._parents:
+            parent = reference()
+            if parent is not None:
+                parent._changed()
+
+    # FastAPI >= 0.137 asks routers for these; walking `.routes` would build.
+    def _mark_routes_changed(self) -> None:
+        self._changed()
+
+    def _get_routes_version(self, seen: set[int] | None = None) -> int:
+        return self._version
+
+    def _contains_router(self, router: APIRouter, seen: set[int] | None = None) -> bool:
+        seen = set() if seen is None else seen
+        if id(self) in seen:
+            return False
+        seen.add(id(self))
+        for item in self._declarations:
+            if isinstance(item, Inclusion):
+                if item.router is router:
+                    return True
+                contains = getattr(item.router, "_contains_router", None)
+                if contains is not None and contains(router, seen):
+                    return True
+        return False
+
+    # -- registration ----------------------------------------------------------
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        unknown = kwargs.keys() - _compat.API_ROUTE_PARAMETERS
+        if unknown:
+            raise TypeError(f"add_api_route() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+        validate_path(self.prefix + path)
+        self._declare(Declaration(API_ROUTE, path, endpoint, kwargs, self))
+
+    def add_api_websocket_route(
+        self, path: str, endpoint: Callable[..., Any], name: str | None = None, **kwargs: Any
+    ) -> None:
+        validate_path(self.prefix + path)
+        self._declare(Declaration(API_WEBSOCKET, path, endpoint, {"name": name, **kwargs}, self))
+
+    # Starlette routes, mounts and hosts cost nothing to build: build them now,
+    # with Starlette's own code, so they fail where FastAPI's would.
+    def add_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        methods: Collection[str] | None = None,
+        name: str | None = None,
+        include_in_schema: bool = True,
+    ) -> None:
+        collector = _RouteCollector()
+        Router.add_route(collector, path, endpoint, methods=methods, name=name, include_in_schema=include_in_schema)  # type: ignore[arg-type]
+        self._declare_route(collector.routes[0])
+
+    def add_websocket_route(self, path: str, endpoint: Callable[..., Any], name: str | None = None) -> None:
+        self._declare_route(WebSocketRoute(path, endpoint=endpoint, name=name))
+
+    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        self._declare_route(Mount(path, app=app, name=name))
+
+    def host(self, host: str, app: ASGIApp, name: str | None = None) -> None:
+        self._declare_route(Host(host, app=app, name=name))
+
+    def include_router(self, router: APIRouter, **kwargs: Any) -> None:
+        """Include `router`; its routes stay unbuilt until requested.
+
+        Accepts every `APIRouter.include_router()` argument. A `LazyRouter`
+        is included live: routes added to it later are served too.
+        """
+        unknown = kwargs.keys() - _compat.INCLUDE_PARAMETERS
+        if unknown:
+            raise TypeError(f"include_router() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+        uncombined = kwargs.keys() - _COMBINED_INCLUDE_OPTIONS
+        if uncombined:
+            from lazyrouter.exceptions import LazyRouterError
+
+            raise LazyRouterError(
+                f"lazyrouter does not know how to apply include_router(..., {sorted(uncombined)[0]}=...) "
+                "of this FastAPI release; include this router into a plain APIRouter instead"
+            )
+        assert self is not router, (
+            "Cannot include the same APIRouter instance into itself. Did you mean to include a different router?"
+        )
+        contains = getattr(router, "_contains_router", None)
+        assert contains is None or not contains(self), (
+            "Cannot include an APIRouter instance that already includes this router. "
+            "Did you mean to include a different router?"
+        )
+        prefix = kwargs.get("prefix", "")
+        if prefix:
+            assert prefix.startswith("/"), "A path prefix must start with '/'"
+            assert not prefix.endswith("/"), "A path prefix must not end with '/', as the routes will start with '/'"
+        else:
+            for declaration in _declarations_of(router):
+                if declaration.kind != OBJECT and not (declaration.owner or router).prefix + declaration.path:
+                    name = declaration.options.get("name") or getattr(declaration.endpoint, "__name__", "unknown")
+                    raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {name})")
+        _compat.validate_include_options(kwargs)
+        self._declarations.append(Inclusion(router, kwargs))
+        if isinstance(router, LazyRouter):
+            router._parents.append(weakref.ref(self))
+        self._changed()
+        for handler in router.on_startup:
+            self.add_event_handler("startup", handler)
+        for handler in router.on_shutdown:
+            self.add_event_handler("shutdown", handler)
+        self.lifespan_context = _compat.merge_lifespan(self.lifespan_context, router.lifespan_context)
+
+    def _declare(self, declaration: Declaration) -> None:
+        self._declarations.append(declaration)
+        self._changed()
+
+    def _declare_route(self, route: BaseRoute) -> None:
+        self._declare(declaration_for_route(route))
+
+    # -- serving ---------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._bound:
+            self._bind(scope.get("app"))
+        await self.middleware_stack(scope, receive, send)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await super().app(scope, receive, send)
+            return
+        if "router" not in scope:
+            scope["router"] = self
+        index = self._current_index()
+        route_path = _compat.get_route_path(scope)
+        redirect_path = None
+        if scope["type"] == "http" and self.redirect_slashes and route_path != "/":
+            redirect_path = route_path.rstrip("/") if route_path.endswith("/") else route_path + "/"
+        # FastAPI's own dispatch, over the only routes that can match this path
+        # or its redirect_slashes twin: same answer as scanning them all.
+        await APIRouter.app(self._view(index.candidates(route_path, redirect_path)), scope, receive, send)
+
+    def _view(self, routes: list[BaseRoute], **overrides: Any) -> APIRouter:
+        view = APIRouter.__new__(APIRouter)
+        view.__dict__ = {**self.__dict__, "routes": routes, **overrides}
+        return view
+
+    # FastAPI >= 0.137 matches and dispatches an included router through these
+    # two hooks; a LazyRouter answers them from its own index, so FastAPI's
+    # `_IncludedRouter` never has to build every route to find one.
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        included = _compat.included_router_for(scope, self)
+        if included is None:
+            return super().matches(scope)
+        partial: tuple[Match, Scope] | None = None
+        for route in self._included_index(included).candidates(_compat.get_route_path(scope)):
+            match, child_scope = route.matches(scope)
+            if match == Match.FULL:
+                return match, child_scope
+            if match == Match.PARTIAL and partial is None:
+                partial = (match, child_scope)
+        return partial or (Match.NONE, {})
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        included = _compat.included_router_for(scope, self)
+        if included is None:
+            await super().handle(scope, receive, send)
+            return
+        routes = self._included_index(included).candidates(_compat.get_route_path(scope))
+        # The enclosing router already applied form limits and chose this
+        # router; redirects and frontends belong to it, not to this view.
+        view = self._view(routes, form_limits={}, redirect_slashes=False, _low_priority_routes=[])
+        await APIRouter.app(view, scope, receive, send)
+
+    def _included_index(self, included: Any) -> RouteIndex:
+        """The index of this router as seen through one FastAPI include context."""
+        key = id(included)
+        entry = self._included_indexes.get(key)
+        if entry is not None and entry[0]() is included and entry[1].version == self._version:
+            return entry[1]
+        with self._index_lock:
+            target = _compat.scratch_router(self, **_compat.router_settings_from_include(included))
+            declarations = [lift(declaration, {}, target) for declaration in self._flatten()]
+            index = RouteIndex.build([d for d in declarations if d is not None], target, self._version)
+            reference = weakref.ref(included, lambda _: self._included_indexes.pop(key, None))
+            self._included_indexes[key] = (reference, index)
+        return index
+
+    def _bind(self, app: Any) -> None:
+        """Take over FastAPI's own router after `app.router = LazyRouter()`.
+
+        FastAPI built its router with `dependency_overrides_provider=app` and
+        the `/openapi.json`, `/docs` and `/redoc` routes; the replacement gets
+        both, ahead of every other route as FastAPI has them.
+        """
+        with self._index_lock:
+            if self._bound:
+                return
+            self._bound = True
+            if not isinstance(app, FastAPI) or app.router is not self:
+                return
+            if self.dependency_overrides_provider is None:
+                self.dependency_overrides_provider = app
+            if app.openapi_url and not any(
+                declaration.kind == OBJECT and declaration.path == app.openapi_url
+                for declaration in self._declarations
+                if isinstance(declaration, Declaration)
+            ):
+                count = len(self._declarations)
+                app.setup()
+                added = self._declarations[count:]
+                self._declarations[:] = added + self._declarations[:count]
+            self._changed()
+
+
+def _declarations_of(router: APIRouter) -> list[Declaration]:
+    if isinstance(router, LazyRouter):
+        return router._flatten()
+    # A plain APIRouter built its routes when they were declared.
+    return [declaration_for_route(route, effective) for route, effective in _compat.effective_routes(router)]
