@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from fastapi import APIRouter
 from fastapi.datastructures import Default, DefaultPlaceholder
@@ -39,7 +39,21 @@ from starlette.convertors import (
     StringConvertor,
     UUIDConvertor,
 )
-from starlette.routing import PARAM_REGEX, BaseRoute, Host, Mount, Route, Router, WebSocketRoute, compile_path, get_name
+from starlette.datastructures import URLPath
+from starlette.routing import (
+    PARAM_REGEX,
+    BaseRoute,
+    Host,
+    Match,
+    Mount,
+    NoMatchFound,
+    Route,
+    Router,
+    WebSocketRoute,
+    compile_path,
+    get_name,
+)
+from starlette.types import Receive, Scope, Send
 
 from lazyrouter import _compat
 from lazyrouter._trie import PARAM, SegmentTrie
@@ -49,6 +63,7 @@ __all__ = (
     "API_ROUTE",
     "API_WEBSOCKET",
     "OBJECT",
+    "BrokenRoute",
     "BuildStats",
     "Declaration",
     "Inclusion",
@@ -150,7 +165,13 @@ def lift(declaration: Declaration, include: dict[str, Any], parent: APIRouter) -
             options = {"name": route.name, "dependencies": list(route.dependencies)}
             declaration = Declaration(API_WEBSOCKET, route.path, route.endpoint, options, None)
         else:
-            lifted = _lift_starlette_route(route, parent.prefix + include.get("prefix", ""))
+            prefix = parent.prefix + include.get("prefix", "")
+            try:
+                lifted = _lift_starlette_route(route, prefix)
+            except Exception as exc:
+                # FastAPI would fail every request that reaches this include;
+                # lazyrouter fails only the requests that reach this route.
+                lifted = BrokenRoute(prefix + getattr(route, "path", ""), f"{route!r} under {prefix!r}", exc)
             return None if lifted is None else Declaration(OBJECT, getattr(lifted, "path", ""), lifted, {}, parent)
 
     router = declaration.owner or _NO_SETTINGS
@@ -250,6 +271,29 @@ class BuildStats:
     build_seconds: float = 0.0
 
 
+class BrokenRoute(BaseRoute):
+    """Stands where a route that could not be built would be.
+
+    Every request that reaches it in matching order gets the build error (a
+    500 through the app's error handling); other requests never see it.
+    """
+
+    def __init__(self, path: str, description: str, cause: BaseException) -> None:
+        self.path = path
+        self.name = None
+        self.error = RouteBuildError(description, cause)
+        logger.error("Could not build route %s", description, exc_info=cause)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        raise self.error
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:  # pragma: no cover
+        raise self.error
+
+
 class _Deferred:
     """Mixin of deferred routes: build on the first attribute the route lacks.
 
@@ -263,7 +307,7 @@ class _Deferred:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         if name in ("path_regex", "path_format", "param_convertors"):
             # Matching and url_path_for() need only the compiled path.
-            self.path_regex, self.path_format, self.param_convertors = compile_path(self.__dict__["path"])
+            factory.compile_path(self)
             return self.__dict__[name]
         factory.resolve(self)
         return getattr(self, name)
@@ -305,11 +349,7 @@ class _RouteFactory:
             try:
                 built = self.build()
             except Exception as exc:
-                self.error = exc
-                self.index.stats.failed += 1
-                description = self.describe(route)
-                logger.error("Could not build route %s", description, exc_info=exc)
-                raise RouteBuildError(description, exc) from exc
+                self.fail(route, exc)
             elapsed = time.perf_counter() - started
             state = route.__dict__
             del state["_lazyrouter_factory"]
@@ -319,6 +359,20 @@ class _RouteFactory:
             self.index.stats.build_seconds += elapsed
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("Built route %s in %.2f ms", self.describe(route), elapsed * 1000)
+
+    def compile_path(self, route: Any) -> None:
+        try:
+            route.path_regex, route.path_format, route.param_convertors = compile_path(route.__dict__["path"])
+        except Exception as exc:
+            self.fail(route, exc)
+
+    def fail(self, route: Any, exc: BaseException) -> NoReturn:
+        with self.index.lock:
+            if self.error is None:
+                self.error = exc
+                self.index.stats.failed += 1
+                logger.error("Could not build route %s", self.describe(route), exc_info=exc)
+        raise RouteBuildError(self.describe(route), self.error) from self.error
 
     def build(self) -> BaseRoute:
         declaration = self.declaration
@@ -368,7 +422,7 @@ def _deferred_route(declaration: Declaration, index: RouteIndex) -> BaseRoute:
 
 def _trie_key(route: BaseRoute) -> tuple[list[Any], bool]:
     """The segments under which `route` is indexed, and whether it is a catch-all."""
-    if isinstance(route, Mount):
+    if isinstance(route, (Mount, BrokenRoute)):
         path, catch_all = route.path, True
     elif isinstance(route, (Route, WebSocketRoute)) or isinstance(route, _Deferred):
         path, catch_all = route.__dict__["path"], False

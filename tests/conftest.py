@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+# `default` keeps the whole suite within minutes; `thorough` is for hunting.
+settings.register_profile("default", max_examples=250, deadline=None)
+settings.register_profile("thorough", max_examples=3000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -1,0 +1,157 @@
+"""How much lazyrouter builds, counted: nothing at declaration, only what a
+request needs on first match, and each route once for /openapi.json."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import fastapi.routing
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, ConfigDict
+
+from lazyrouter import LazyFastAPI, LazyRouter
+
+ROUTERS = 25
+ROUTES_PER_ROUTER = 20  # 500 routes
+
+
+class Thing(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    id: int
+    name: str
+    tags: list[str] = []
+
+
+class BuildCounter:
+    """Counts FastAPI route builds by endpoint (one dependant analysis each)."""
+
+    def __init__(self) -> None:
+        self.by_endpoint: Counter[Callable[..., Any]] = Counter()
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_endpoint.values())
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> Iterator[BuildCounter]:
+    counter = BuildCounter()
+    original = fastapi.routing.get_dependant
+
+    def counting_get_dependant(*, path: str, call: Callable[..., Any], **kwargs: Any) -> Any:
+        counter.by_endpoint[call] += 1
+        return original(path=path, call=call, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "get_dependant", counting_get_dependant)
+    yield counter
+
+
+def make_router(router_class: type[APIRouter], number: int) -> APIRouter:
+    router = router_class(tags=[f"r{number}"])
+    for route in range(ROUTES_PER_ROUTER // 4):
+
+        @router.get(f"/things{route}", name=f"list_{number}_{route}")
+        def list_things(limit: int = 10) -> list[Thing]:
+            return [Thing(id=i, name="x") for i in range(limit)]
+
+        @router.get(f"/things{route}/{{thing_id}}", name=f"get_{number}_{route}")
+        def get_thing(thing_id: int) -> Thing:
+            return Thing(id=thing_id, name=f"thing {thing_id}")
+
+        @router.post(f"/things{route}", status_code=201, name=f"create_{number}_{route}")
+        def create_thing(thing: Thing) -> Thing:
+            return thing
+
+        @router.delete(f"/things{route}/{{thing_id}}", status_code=204, name=f"delete_{number}_{route}")
+        def delete_thing(thing_id: int) -> None:
+            return None
+
+    return router
+
+
+def make_app(mode: str) -> FastAPI:
+    app: FastAPI
+    if mode == "lazy_app":
+        app = LazyFastAPI()
+    else:
+        app = FastAPI()
+        if mode == "assign":
+            app.router = LazyRouter()
+    router_class = APIRouter if mode == "eager" else LazyRouter
+    for number in range(ROUTERS):
+        app.include_router(make_router(router_class, number), prefix=f"/r{number}")
+    return app
+
+
+MODES = ["lazy_app", "assign", "optin"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_declaring_500_routes_builds_none(mode: str, builds: BuildCounter) -> None:
+    app = make_app(mode)
+    assert builds.total == 0
+    declared = [route for route in app.routes if re.match(r"/r\d", getattr(route, "path", ""))]
+    # A LazyRouter lists deferred routes; FastAPI lists one _IncludedRouter per include.
+    assert len(declared) == (0 if mode == "optin" else 500)
+
+
+def test_eager_fastapi_builds_every_route_at_declaration(builds: BuildCounter) -> None:
+    make_app("eager")
+    assert builds.total == 500
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_first_request_builds_only_its_route(mode: str, builds: BuildCounter) -> None:
+    client = TestClient(make_app(mode))
+    assert client.get("/r7/things3/42").json() == {"id": 42, "name": "thing 42", "tags": []}
+    assert builds.total == 1
+    # The DELETE route on the same path is matched but not built (GET won).
+    assert client.delete("/r7/things3/42").status_code == 204
+    assert builds.total == 2
+    # Warm requests build nothing.
+    for _ in range(3):
+        client.get("/r7/things3/1")
+        client.get("/r7/things3/1/")  # redirect_slashes
+    assert builds.total == 2
+    assert client.get("/r7/nothing").status_code == 404
+    assert client.get("/nowhere").status_code == 404
+    assert builds.total == 2
+
+
+@pytest.mark.parametrize("mode", ["lazy_app", "assign"])
+def test_openapi_builds_each_route_once_and_requests_reuse_them(mode: str, builds: BuildCounter) -> None:
+    client = TestClient(make_app(mode))
+    client.get("/r0/things0/1")
+    schema = client.get("/openapi.json").json()
+    assert len(schema["paths"]) == ROUTERS * ROUTES_PER_ROUTER // 2
+    assert max(builds.by_endpoint.values()) == 1
+    assert builds.total == 500
+    client.get("/openapi.json")
+    client.post("/r24/things4", json={"id": 1, "name": "n"})
+    assert builds.total == 500
+
+
+def test_openapi_of_an_included_lazy_router_builds_like_eager_fastapi(builds: BuildCounter) -> None:
+    # Per-router opt-in: FastAPI's own include machinery generates the
+    # document and builds an effective route per route, as for a plain router.
+    client = TestClient(make_app("optin"))
+    assert len(client.get("/openapi.json").json()["paths"]) == 250
+    assert builds.total == 1000
+    builds.by_endpoint.clear()
+    make_app("eager")
+    assert builds.total == 500
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_url_path_for_builds_nothing(mode: str, builds: BuildCounter) -> None:
+    app = make_app(mode)
+    assert app.url_path_for("get_3_2", thing_id=5) == "/r3/things2/5"
+    if mode != "optin":
+        # FastAPI's own _IncludedRouter answers url_path_for by building its
+        # effective routes; a LazyRouter that is the app's router does not.
+        assert builds.total == 0
