@@ -233,8 +233,13 @@ class LazyRouter(APIRouter):
             assert not prefix.endswith("/"), "A path prefix must not end with '/', as the routes will start with '/'"
         else:
             for declaration in _declarations_of(router):
-                if declaration.kind != OBJECT and not (declaration.owner or router).prefix + declaration.path:
+                if declaration.kind == OBJECT:
+                    path = getattr(declaration.endpoint, "path", None)
+                    name = getattr(declaration.endpoint, "name", "unknown")
+                else:
+                    path = (declaration.owner or router).prefix + declaration.path
                     name = declaration.options.get("name") or getattr(declaration.endpoint, "__name__", "unknown")
+                if path is not None and not path:
                     raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {name})")
         _compat.validate_include_options(kwargs)
         self._declarations.append(Inclusion(router, kwargs))
