@@ -89,8 +89,12 @@ def request(app, probe):
     body = b"" if probe.get("body") is None else json.dumps(probe["body"]).encode()
     return asyncio.run(
         asgi_call(
-            app, probe["method"], probe["path"], probe.get("query", ""),
-            probe.get("headers", ()), body,
+            app,
+            probe["method"],
+            probe["path"],
+            probe.get("query", ""),
+            probe.get("headers", ()),
+            body,
         )
     )
 
@@ -122,9 +126,7 @@ def peak_rss_mib():
 
 def count_operations(schema):
     """Number of path operations in an OpenAPI document."""
-    return sum(
-        1 for item in schema.get("paths", {}).values() for m in item if m in HTTP_METHODS
-    )
+    return sum(1 for item in schema.get("paths", {}).values() for m in item if m in HTTP_METHODS)
 
 
 def api_gateway_v2_event(probe):

@@ -71,8 +71,16 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("first_response_s", "first_response", "cold start to first response (child clock, from interpreter start)"),
-    Metric("spawn_to_response_s", "first_response", "cold start to first response (parent clock, from spawn)"),
+    Metric(
+        "first_response_s",
+        "first_response",
+        "cold start to first response (child clock, from interpreter start)",
+    ),
+    Metric(
+        "spawn_to_response_s",
+        "first_response",
+        "cold start to first response (parent clock, from spawn)",
+    ),
     Metric("import_s", "first_response", "import of benchapp.main (from interpreter start)"),
     Metric("first_request_s", "first_response", "first request alone (after import)"),
     Metric("wall_s", "first_response", "whole process wall time (parent clock)"),
@@ -96,7 +104,9 @@ class Target:
 
 
 TARGETS: tuple[Target, ...] = (
-    Target("cold start to first response >= 4x faster than eager", "first_response_s", BASELINE, 0.25),
+    Target(
+        "cold start to first response >= 4x faster than eager", "first_response_s", BASELINE, 0.25
+    ),
     Target("cold start to first response within 1.15x of floor", "first_response_s", FLOOR, 1.15),
     Target("peak RSS <= 0.6x eager", "rss_mib", BASELINE, 0.60),
     Target("cold start to first /openapi.json <= 0.85x eager", "openapi_cold_s", BASELINE, 0.85),
@@ -118,7 +128,9 @@ class VariantState:
 
     @property
     def probes(self) -> list[dict[str, Any]]:
-        return self.manifest["probes"]
+        """The probe requests (with expected answers) from the manifest."""
+        probes: list[dict[str, Any]] = self.manifest["probes"]
+        return probes
 
     def series(self, metric: str) -> list[float | None]:
         """The metric's value in each round (``None`` where missing)."""
@@ -177,7 +189,9 @@ def run_child(
             timeout=CHILD_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired:
-        return ChildResult(None, time.perf_counter() - spawn, spawn, f"timeout after {CHILD_TIMEOUT_S:.0f}s")
+        return ChildResult(
+            None, time.perf_counter() - spawn, spawn, f"timeout after {CHILD_TIMEOUT_S:.0f}s"
+        )
     wall = time.perf_counter() - spawn
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
@@ -219,7 +233,8 @@ def timed_run(
 
 def paired_ratio(values: Sequence[float | None], base: Sequence[float | None]) -> float | None:
     """Median over rounds of ``values[i] / base[i]`` (rounds missing either are skipped)."""
-    ratios = [v / b for v, b in zip(values, base) if v is not None and b]
+    # A variant that was not timed has no rounds at all, hence strict=False.
+    ratios = [v / b for v, b in zip(values, base, strict=False) if v is not None and b]
     return statistics.median(ratios) if ratios else None
 
 
@@ -303,10 +318,28 @@ def target_lines(states: dict[str, VariantState]) -> list[str]:
                 ratio = paired_ratio(
                     state.series(target.metric), states[target.baseline].series(target.metric)
                 )
-                shown = _fmt_ratio(ratio)
-                verdict = "n/a" if ratio is None else ("met" if ratio <= target.limit else "NOT met")
-            lines.append(f"  {verdict:<8} {variant:<14} {shown:>7} (limit {target.limit:.2f}x)  {target.label}")
+                shown = "-" if ratio is None else f"{ratio:.3f}x"
+                verdict = (
+                    "n/a" if ratio is None else ("met" if ratio <= target.limit else "NOT met")
+                )
+            limit = f"(limit {target.limit:.2f}x)"
+            lines.append(f"  {verdict:<8} {variant:<14} {shown:>7} {limit}  {target.label}")
+        floor_ratio = _floor_ratio(states, target)
+        if floor_ratio is not None and floor_ratio > target.limit:
+            lines.append(
+                f"  note: unreachable on this app: floor itself is {floor_ratio:.3f}x"
+                f" {target.baseline} for {target.metric}"
+            )
     return lines
+
+
+def _floor_ratio(states: dict[str, VariantState], target: Target) -> float | None:
+    """Ratio of the floor to a target's baseline (a bound for any lazy variant)."""
+    if target.baseline == FLOOR or FLOOR not in states or target.baseline not in states:
+        return None
+    return paired_ratio(
+        states[FLOOR].series(target.metric), states[target.baseline].series(target.metric)
+    )
 
 
 def check_line(state: VariantState) -> str:
@@ -341,7 +374,8 @@ def report(size: str, states: dict[str, VariantState], rounds: int) -> str:
     ]
     for state in states.values():
         if state.run_errors:
-            out.append(f"  run errors for {state.variant}: {len(state.run_errors)}, e.g. {state.run_errors[0]}")
+            count, first = len(state.run_errors), state.run_errors[0]
+            out.append(f"  run errors for {state.variant}: {count}, e.g. {first}")
     for metric in METRICS:
         if metric.key == "spawn_to_response_s" and not same_clock_across_processes():
             continue
@@ -367,22 +401,24 @@ def plot(all_states: dict[str, dict[str, VariantState]], out_dir: Path) -> list[
     for size, states in all_states.items():
         for key in ("first_response_s", "rss_mib", "openapi_cold_s", "mangum_s"):
             metric = METRICS_BY_KEY[key]
-            rows = [
-                (v, summarize(states, v, key))
-                for v in states
-                if (v, metric.scenario) not in SKIPPED
-            ]
-            rows = [(v, s) for v, s in rows if s.median is not None]
-            if not rows:
-                continue
+            names: list[str] = []
+            med: list[float] = []
+            below: list[float] = []
+            above: list[float] = []
             scale = 1000.0 if metric.unit == "s" else 1.0
-            med = [s.median * scale for _, s in rows]
-            err = [
-                [(s.median - s.low) * scale for _, s in rows],
-                [(s.high - s.median) * scale for _, s in rows],
-            ]
+            for v in states:
+                s = summarize(states, v, key)
+                if (v, metric.scenario) in SKIPPED or s.median is None:
+                    continue
+                assert s.low is not None and s.high is not None
+                names.append(v)
+                med.append(s.median * scale)
+                below.append((s.median - s.low) * scale)
+                above.append((s.high - s.median) * scale)
+            if not names:
+                continue
             fig, ax = plt.subplots(figsize=(9, 4.5))
-            ax.bar([v for v, _ in rows], med, yerr=err, capsize=4, color="#4c72b0")
+            ax.bar(names, med, yerr=[below, above], capsize=4, color="#4c72b0")
             ax.set_ylabel("ms" if metric.unit == "s" else metric.unit)
             ax.set_title(f"{metric.title}\nsize {size} (median, min-max)", fontsize=10)
             ax.tick_params(axis="x", rotation=30)
@@ -396,13 +432,17 @@ def plot(all_states: dict[str, dict[str, VariantState]], out_dir: Path) -> list[
         sizes = list(all_states)
         variants = list(dict.fromkeys(v for states in all_states.values() for v in states))
         for variant in variants:
-            ys = []
+            ys: list[float] = []
             for size in sizes:
                 states = all_states[size]
-                s = summarize(states, variant, "first_response_s") if variant in states else None
-                ys.append(None if s is None or s.median is None else s.median * 1000)
-            if any(y is not None for y in ys):
-                ax.plot(sizes, [float("nan") if y is None else y for y in ys], marker="o", label=variant)
+                median = (
+                    summarize(states, variant, "first_response_s").median
+                    if variant in states
+                    else None
+                )
+                ys.append(float("nan") if median is None else median * 1000)
+            if any(y == y for y in ys):  # not all NaN
+                ax.plot(sizes, ys, marker="o", label=variant)
         ax.set_ylabel("ms")
         ax.set_title("cold start to first response by app size (median)", fontsize=10)
         ax.legend(fontsize=8)
@@ -443,7 +483,8 @@ def check_all(python: str, states: dict[str, VariantState], extra_paths: Sequenc
         result = run_child(python, "check", state.app_dir, state.probes, extra_paths)
         state.check = result.data
         state.check_error = result.error
-        log(f"  check {state.variant}: {'ok' if not result.error else 'FAILED: ' + str(result.error)}")
+        verdict = "ok" if not result.error else f"FAILED: {result.error}"
+        log(f"  check {state.variant}: {verdict}")
 
 
 def measure(
@@ -479,7 +520,9 @@ def to_json(
         sizes[size] = {
             "variants": {
                 v: {
-                    "manifest": {k: s.manifest[k] for k in ("routers", "routes", "models", "description")},
+                    "manifest": {
+                        k: s.manifest[k] for k in ("routers", "routes", "models", "description")
+                    },
                     "check": s.check,
                     "check_error": s.check_error,
                     "runs": s.runs,
@@ -511,25 +554,42 @@ def to_json(
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--size", action="append", choices=sorted(generate.SIZES),
-                   help="app size; repeat for several (default: large)")
+    p.add_argument(
+        "--size",
+        action="append",
+        choices=sorted(generate.SIZES),
+        help="app size; repeat for several (default: large)",
+    )
     p.add_argument("--rounds", type=int, default=ROUNDS, help=f"timed rounds (default {ROUNDS})")
     p.add_argument("--warmup", type=int, default=WARMUP_ROUNDS, help="untimed rounds first")
-    p.add_argument("--variants", nargs="+", choices=generate.ALL_VARIANTS,
-                   default=list(generate.VARIANTS), metavar="VARIANT",
-                   help=f"variants to compare (default: {' '.join(generate.VARIANTS)};"
-                        f" also: {' '.join(generate.EXTRA_VARIANTS)})")
+    p.add_argument(
+        "--variants",
+        nargs="+",
+        choices=generate.ALL_VARIANTS,
+        default=list(generate.VARIANTS),
+        metavar="VARIANT",
+        help=f"variants to compare (default: {' '.join(generate.VARIANTS)};"
+        f" also: {' '.join(generate.EXTRA_VARIANTS)})",
+    )
     p.add_argument("--python", default=sys.executable, help="interpreter for the children")
-    p.add_argument("--lazyrouter-path", default=str(REPO_ROOT),
-                   help="directory holding the lazyrouter package, appended to every"
-                        " child's PYTHONPATH ('' for none; default: the repo root)")
-    p.add_argument("--include-failing", action="store_true",
-                   help="time variants even when their correctness check failed")
-    p.add_argument("--workdir", type=Path, help="where to generate apps (default: a temp dir, removed)")
+    p.add_argument(
+        "--lazyrouter-path",
+        default=str(REPO_ROOT),
+        help="directory holding the lazyrouter package, appended to every"
+        " child's PYTHONPATH ('' for none; default: the repo root)",
+    )
+    p.add_argument(
+        "--include-failing",
+        action="store_true",
+        help="time variants even when their correctness check failed",
+    )
+    p.add_argument(
+        "--workdir", type=Path, help="where to generate apps (default: a temp dir, removed)"
+    )
     p.add_argument("--json", type=Path, help="write raw numbers to this file")
     p.add_argument("--plot", type=Path, metavar="DIR", help="write PNG charts (needs matplotlib)")
     args = p.parse_args(argv)
-    args.size = args.size or ["large"]
+    args.size = list(dict.fromkeys(args.size or ["large"]))
     if args.rounds < 1:
         p.error("--rounds must be >= 1")
     if args.plot:
@@ -555,9 +615,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"[{size}] correctness checks")
             check_all(args.python, states, extra_paths)
             failed |= any(s.check_error for s in states.values())
-            timed = {
-                v: s for v, s in states.items() if not s.check_error or args.include_failing
-            }
+            timed = {v: s for v, s in states.items() if not s.check_error or args.include_failing}
             log(f"[{size}] timing {len(timed)} variants x {args.rounds} rounds")
             measure(args.python, timed, args.rounds, args.warmup, extra_paths)
             all_states[size] = states

@@ -50,9 +50,7 @@ EXTRA_VARIANTS: tuple[str, ...] = ("fastapi_lazyrouter_auto",)
 ALL_VARIANTS: tuple[str, ...] = VARIANTS + EXTRA_VARIANTS
 
 #: Variants that need ``import lazyrouter`` (the library under development).
-LAZYROUTER_VARIANTS: frozenset[str] = frozenset(
-    {"lazy_fastapi", "lazy_assign", "lazy_optin"}
-)
+LAZYROUTER_VARIANTS: frozenset[str] = frozenset({"lazy_fastapi", "lazy_assign", "lazy_optin"})
 #: Variants that need the third-party ``fastapi_lazyrouter`` package.
 FASTAPI_LAZYROUTER_VARIANTS: frozenset[str] = frozenset(
     {"fastapi_lazyrouter", "fastapi_lazyrouter_auto"}
@@ -266,14 +264,10 @@ def resource_spec(
             f"SKU-{rng.randint(0, 9999):04d}",
         ),
         FieldSpec("address", "Optional[Address]", "None", "", ADDRESS, ("Address",)),
-        FieldSpec(
-            "contacts", "list[Contact]", "list", "max_length=10", [CONTACT], ("Contact",)
-        ),
+        FieldSpec("contacts", "list[Contact]", "list", "max_length=10", [CONTACT], ("Contact",)),
         FieldSpec("attributes", "dict[str, str]", "dict", "", {"color": "blue"}),
         FieldSpec("scores", "list[int]", "list", "", [rng.randint(0, 100) for _ in range(3)]),
-        FieldSpec(
-            "dimensions", "Optional[Dimensions]", "None", "", DIMENSIONS, ("Dimensions",)
-        ),
+        FieldSpec("dimensions", "Optional[Dimensions]", "None", "", DIMENSIONS, ("Dimensions",)),
         FieldSpec(
             "visibility",
             "Visibility",
@@ -465,11 +459,19 @@ def _render_models(res: ResourceSpec, deferred: bool) -> list[str]:
             out.append(f"    children: list[{child}] = Field(default_factory=list, max_length=5)")
         out += ["", ""]
     base = res.cls("Base")
-    out += [f"class {base}(BaseModel):", f'    """Fields shared by every {res.singular.lower()} model."""', ""]
+    out += [
+        f"class {base}(BaseModel):",
+        f'    """Fields shared by every {res.singular.lower()} model."""',
+        "",
+    ]
     out += _model_config(deferred)
     out += [_field_line(f) for f in res.fields]
     out += ["", ""]
-    out += [f"class {res.cls('Create')}({base}):", f'    """Payload to create {res.a_singular}."""', ""]
+    out += [
+        f"class {res.cls('Create')}({base}):",
+        f'    """Payload to create {res.a_singular}."""',
+        "",
+    ]
     out += _model_config(deferred)
     out += ["", ""] if deferred else [""]
     out += [
@@ -547,7 +549,7 @@ def _render_endpoints(res: ResourceSpec, router_var: str | None) -> list[str]:
     for op in res.operations:
         deps = _deps_params(res, op)
         if op == "list":
-            out += deco("get", f"/{plural}", f", response_model={page}, summary=\"List {plural}\"")
+            out += deco("get", f"/{plural}", f', response_model={page}, summary="List {plural}"')
             out += head(
                 op,
                 f"list_{plural}",
@@ -574,11 +576,12 @@ def _render_endpoints(res: ResourceSpec, router_var: str | None) -> list[str]:
         elif op == "get":
             out += deco("get", f"/{plural}/{{{pid}}}", f", response_model={out_cls}")
             out += head(op, f"get_{singular}", [f"{pid}: Annotated[int, Path(ge=1)]"] + deps)
-            out += [f'    """Fetch one {singular} by id."""', f"    return sample_{singular}({pid})"]
+            out += [
+                f'    """Fetch one {singular} by id."""',
+                f"    return sample_{singular}({pid})",
+            ]
         elif op == "create":
-            out += deco(
-                "post", f"/{plural}", f", response_model={out_cls}, status_code=201"
-            )
+            out += deco("post", f"/{plural}", f", response_model={out_cls}, status_code=201")
             out += head(op, f"create_{singular}", [f"payload: {res.cls('Create')}"] + deps)
             out += [
                 f'    """Create {res.a_singular}."""',
@@ -606,7 +609,10 @@ def _render_endpoints(res: ResourceSpec, router_var: str | None) -> list[str]:
         elif op == "delete":
             out += deco("delete", f"/{plural}/{{{pid}}}", ", response_model=DeleteResult")
             out += head(op, f"delete_{singular}", [f"{pid}: Annotated[int, Path(ge=1)]"] + deps)
-            out += [f'    """Delete {res.a_singular}."""', f'    return {{"id": {pid}, "deleted": True}}']
+            out += [
+                f'    """Delete {res.a_singular}."""',
+                f'    return {{"id": {pid}, "deleted": True}}',
+            ]
         out += ["", ""]
     return out
 
@@ -841,7 +847,15 @@ def render_main(size: SizeSpec, variant: str) -> str:
     ]
     title = 'title="benchapp", version="1.0.0"'
     if variant in ("eager", "eager_defer", "lazy_optin"):
-        body = ["from fastapi import FastAPI", "", *imports, "", f"app = FastAPI({title})", "", *include]
+        body = [
+            "from fastapi import FastAPI",
+            "",
+            *imports,
+            "",
+            f"app = FastAPI({title})",
+            "",
+            *include,
+        ]
     elif variant == "lazy_fastapi":
         body = [
             "from lazyrouter import LazyFastAPI",
@@ -896,7 +910,7 @@ def render_main(size: SizeSpec, variant: str) -> str:
             "",
             *imports,
             "",
-            f'app = FastAPI({title}, openapi_url=None)',
+            f"app = FastAPI({title}, openapi_url=None)",
             "",
             "",
             f'@app.get("/r0000/{first.plural}/{{item_id}}")',

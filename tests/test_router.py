@@ -451,3 +451,54 @@ def test_user_code_appending_to_routes_is_served() -> None:
 @pytest.fixture
 def no_logging_noise() -> Iterator[None]:
     yield
+
+
+# -- readers of .routes, custom convertors ---------------------------------------------
+
+
+def test_tools_that_walk_routes_read_paths_and_match_without_building(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fastapi.routing
+
+    built: list[Any] = []
+    original = fastapi.routing.get_dependant
+
+    def counting(**kwargs: Any) -> Any:
+        built.append(kwargs["call"])
+        return original(**kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "get_dependant", counting)
+    app = LazyFastAPI()
+    router = LazyRouter()
+    router.get("/items/{item_id}")(lambda item_id: item_id)
+    app.include_router(router, prefix="/v1")
+    scope = {"type": "http", "path": "/v1/items/3", "method": "GET", "root_path": "", "headers": []}
+    # What metrics middleware does on every request: find the route template.
+    templates = [route.path for route in app.routes if route.matches(scope)[0].name == "FULL"]
+    assert templates == ["/v1/items/{item_id}"]
+    assert built == []
+
+
+def test_custom_convertors_and_path_params_keep_order(mode: str) -> None:
+    from starlette.convertors import Convertor, register_url_convertor
+
+    class ShoutConvertor(Convertor[str]):
+        regex = "[A-Z]+(/[A-Z]+)*"
+
+        def convert(self, value: str) -> str:
+            return value.lower()
+
+        def to_string(self, value: str) -> str:
+            return value.upper()
+
+    register_url_convertor("shout", ShoutConvertor())
+    app = new_app(mode)
+    router = new_router(mode)
+    router.get("/say/{words:shout}")(lambda words: f"shout {words}")
+    router.get("/say/{rest:path}")(lambda rest: f"path {rest}")
+    router.get("/say/HELLO")(lambda: "shadowed")
+    app.include_router(router)
+    client = TestClient(app)
+    assert client.get("/say/HELLO/WORLD").json() == "shout hello/world"
+    assert client.get("/say/HELLO").json() == "shout hello"
+    assert client.get("/say/hello/x").json() == "path hello/x"
+    assert app.url_path_for("<lambda>", words="a/b") == "/say/A/B"
