@@ -44,7 +44,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import generate  # noqa: E402
+import generate
 
 ROUNDS = 7
 WARMUP_ROUNDS = 0  # the correctness check already warms page and bytecode caches
@@ -104,9 +104,7 @@ class Target:
 
 
 TARGETS: tuple[Target, ...] = (
-    Target(
-        "cold start to first response >= 4x faster than eager", "first_response_s", BASELINE, 0.25
-    ),
+    Target("cold start to first response >= 4x faster than eager", "first_response_s", BASELINE, 0.25),
     Target("cold start to first response within 1.15x of floor", "first_response_s", FLOOR, 1.15),
     Target("peak RSS <= 0.6x eager", "rss_mib", BASELINE, 0.60),
     Target("cold start to first /openapi.json <= 0.85x eager", "openapi_cold_s", BASELINE, 0.85),
@@ -189,9 +187,7 @@ def run_child(
             timeout=CHILD_TIMEOUT_S,
         )
     except subprocess.TimeoutExpired:
-        return ChildResult(
-            None, time.perf_counter() - spawn, spawn, f"timeout after {CHILD_TIMEOUT_S:.0f}s"
-        )
+        return ChildResult(None, time.perf_counter() - spawn, spawn, f"timeout after {CHILD_TIMEOUT_S:.0f}s")
     wall = time.perf_counter() - spawn
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
@@ -211,9 +207,7 @@ def same_clock_across_processes() -> bool:
     return sys.platform.startswith("linux") and "CLOCK_MONOTONIC" in info.implementation
 
 
-def timed_run(
-    python: str, state: VariantState, scenario: str, extra_paths: Sequence[str]
-) -> dict[str, Any] | None:
+def timed_run(python: str, state: VariantState, scenario: str, extra_paths: Sequence[str]) -> dict[str, Any] | None:
     """One timed child run; adds the parent-side measurements to its result."""
     result = run_child(python, scenario, state.app_dir, state.probes[:1], extra_paths)
     if result.data is None or result.error:
@@ -315,13 +309,9 @@ def target_lines(states: dict[str, VariantState]) -> list[str]:
             if target.baseline not in states or not state.runs:
                 verdict, shown = "n/a", "-"
             else:
-                ratio = paired_ratio(
-                    state.series(target.metric), states[target.baseline].series(target.metric)
-                )
+                ratio = paired_ratio(state.series(target.metric), states[target.baseline].series(target.metric))
                 shown = "-" if ratio is None else f"{ratio:.3f}x"
-                verdict = (
-                    "n/a" if ratio is None else ("met" if ratio <= target.limit else "NOT met")
-                )
+                verdict = "n/a" if ratio is None else ("met" if ratio <= target.limit else "NOT met")
             limit = f"(limit {target.limit:.2f}x)"
             lines.append(f"  {verdict:<8} {variant:<14} {shown:>7} {limit}  {target.label}")
         floor_ratio = _floor_ratio(states, target)
@@ -337,9 +327,7 @@ def _floor_ratio(states: dict[str, VariantState], target: Target) -> float | Non
     """Ratio of the floor to a target's baseline (a bound for any lazy variant)."""
     if target.baseline == FLOOR or FLOOR not in states or target.baseline not in states:
         return None
-    return paired_ratio(
-        states[FLOOR].series(target.metric), states[target.baseline].series(target.metric)
-    )
+    return paired_ratio(states[FLOOR].series(target.metric), states[target.baseline].series(target.metric))
 
 
 def check_line(state: VariantState) -> str:
@@ -435,11 +423,7 @@ def plot(all_states: dict[str, dict[str, VariantState]], out_dir: Path) -> list[
             ys: list[float] = []
             for size in sizes:
                 states = all_states[size]
-                median = (
-                    summarize(states, variant, "first_response_s").median
-                    if variant in states
-                    else None
-                )
+                median = summarize(states, variant, "first_response_s").median if variant in states else None
                 ys.append(float("nan") if median is None else median * 1000)
             if any(y == y for y in ys):  # not all NaN
                 ax.plot(sizes, ys, marker="o", label=variant)
@@ -511,27 +495,19 @@ def measure(
         log(f"  {label} done in {time.perf_counter() - started:.1f}s")
 
 
-def to_json(
-    all_states: dict[str, dict[str, VariantState]], args: argparse.Namespace
-) -> dict[str, Any]:
+def to_json(all_states: dict[str, dict[str, VariantState]], args: argparse.Namespace) -> dict[str, Any]:
     """Raw numbers and summaries, JSON-serialisable."""
     sizes: dict[str, Any] = {}
     for size, states in all_states.items():
         sizes[size] = {
             "variants": {
                 v: {
-                    "manifest": {
-                        k: s.manifest[k] for k in ("routers", "routes", "models", "description")
-                    },
+                    "manifest": {k: s.manifest[k] for k in ("routers", "routes", "models", "description")},
                     "check": s.check,
                     "check_error": s.check_error,
                     "runs": s.runs,
                     "run_errors": s.run_errors,
-                    "summary": {
-                        m.key: vars(summarize(states, v, m.key))
-                        for m in METRICS
-                        if m.scenario in s.runs
-                    },
+                    "summary": {m.key: vars(summarize(states, v, m.key)) for m in METRICS if m.scenario in s.runs},
                 }
                 for v, s in states.items()
             },
@@ -568,8 +544,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=generate.ALL_VARIANTS,
         default=list(generate.VARIANTS),
         metavar="VARIANT",
-        help=f"variants to compare (default: {' '.join(generate.VARIANTS)};"
-        f" also: {' '.join(generate.EXTRA_VARIANTS)})",
+        help=f"variants to compare (default: {' '.join(generate.VARIANTS)}; also: {' '.join(generate.EXTRA_VARIANTS)})",
     )
     p.add_argument("--python", default=sys.executable, help="interpreter for the children")
     p.add_argument(
@@ -583,9 +558,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="time variants even when their correctness check failed",
     )
-    p.add_argument(
-        "--workdir", type=Path, help="where to generate apps (default: a temp dir, removed)"
-    )
+    p.add_argument("--workdir", type=Path, help="where to generate apps (default: a temp dir, removed)")
     p.add_argument("--json", type=Path, help="write raw numbers to this file")
     p.add_argument("--plot", type=Path, metavar="DIR", help="write PNG charts (needs matplotlib)")
     args = p.parse_args(argv)
@@ -601,7 +574,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Generate, check, time, report.  Exit status 1 if a variant failed its check."""
+    """Generate, check, time, report.
+
+    Exit status 1 if one of our variants (anything but the third-party
+    ``fastapi_lazyrouter*`` comparison variants) failed its correctness check.
+    """
     args = parse_args(argv)
     variants = list(dict.fromkeys(args.variants))
     extra_paths = [args.lazyrouter_path] if args.lazyrouter_path else []
@@ -614,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
             states = prepare(size, variants, workdir)
             log(f"[{size}] correctness checks")
             check_all(args.python, states, extra_paths)
-            failed |= any(s.check_error for s in states.values())
+            failed |= any(s.check_error for v, s in states.items() if v not in generate.FASTAPI_LAZYROUTER_VARIANTS)
             timed = {v: s for v, s in states.items() if not s.check_error or args.include_failing}
             log(f"[{size}] timing {len(timed)} variants x {args.rounds} rounds")
             measure(args.python, timed, args.rounds, args.warmup, extra_paths)

@@ -52,21 +52,16 @@ ALL_VARIANTS: tuple[str, ...] = VARIANTS + EXTRA_VARIANTS
 #: Variants that need ``import lazyrouter`` (the library under development).
 LAZYROUTER_VARIANTS: frozenset[str] = frozenset({"lazy_fastapi", "lazy_assign", "lazy_optin"})
 #: Variants that need the third-party ``fastapi_lazyrouter`` package.
-FASTAPI_LAZYROUTER_VARIANTS: frozenset[str] = frozenset(
-    {"fastapi_lazyrouter", "fastapi_lazyrouter_auto"}
-)
+FASTAPI_LAZYROUTER_VARIANTS: frozenset[str] = frozenset({"fastapi_lazyrouter", "fastapi_lazyrouter_auto"})
 #: Variants whose models are plain (built at class-definition time).
 EAGER_MODEL_VARIANTS: frozenset[str] = frozenset({"eager"})
 
 VARIANT_DESCRIPTIONS: dict[str, str] = {
     "eager": "plain FastAPI + APIRouter, models built at import",
     "eager_defer": "plain FastAPI + APIRouter, defer_build models",
-    "fastapi_lazyrouter": (
-        "PyPI fastapi-lazyrouter: autoconfigure(app) + LazyApiRouter(prefix=...)"
-    ),
+    "fastapi_lazyrouter": ("PyPI fastapi-lazyrouter: autoconfigure(app) + LazyApiRouter(prefix=...)"),
     "fastapi_lazyrouter_auto": (
-        "PyPI fastapi-lazyrouter README 'Auto' mode: autoconfigure(app), plain"
-        " APIRouter, include_router(prefix=...)"
+        "PyPI fastapi-lazyrouter README 'Auto' mode: autoconfigure(app), plain APIRouter, include_router(prefix=...)"
     ),
     "lazy_fastapi": "lazyrouter.LazyFastAPI + LazyRouter",
     "lazy_assign": "FastAPI() then app.router = LazyRouter(); LazyRouter routers",
@@ -207,9 +202,7 @@ def _detail_sample(rng: random.Random, depth: int, level: int = 0) -> dict[str, 
     return sample
 
 
-def resource_spec(
-    router_index: int, index: int, detail_depth: int, operations: tuple[str, ...]
-) -> ResourceSpec:
+def resource_spec(router_index: int, index: int, detail_depth: int, operations: tuple[str, ...]) -> ResourceSpec:
     """Build the deterministic specification of one resource."""
     rng = random.Random(f"{SEED}:{router_index}:{index}")
     plural, singular = RESOURCE_NAMES[index % len(RESOURCE_NAMES)]
@@ -290,9 +283,7 @@ def resource_spec(
         detail_depth=detail_depth,
         operations=operations,
         sync_ops=frozenset(op for op in operations if rng.random() < 0.3),
-        user_dep_ops=frozenset(
-            op for op in operations if op in ("create", "update", "delete") or rng.random() < 0.3
-        ),
+        user_dep_ops=frozenset(op for op in operations if op in ("create", "update", "delete") or rng.random() < 0.3),
         db_dep_ops=frozenset(op for op in operations if rng.random() < 0.5),
         status_extra=tuple(rng.sample(("PENDING", "LOCKED", "DELETED", "REVIEW"), 2)),
     )
@@ -526,8 +517,7 @@ def _render_endpoints(res: ResourceSpec, router_var: str | None) -> list[str]:
     page, out_cls = res.cls("Page"), res.cls("")
     singular, plural, pid = res.singular.lower(), res.plural, res.id_param
     out: list[str] = [
-        f"{sample_const}: dict[str, Any] = "
-        + pprint.pformat(out_sample, width=88, sort_dicts=False),
+        f"{sample_const}: dict[str, Any] = " + pprint.pformat(out_sample, width=88, sort_dicts=False),
         "",
         "",
         f"def sample_{singular}({pid}: int) -> dict[str, Any]:",

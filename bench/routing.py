@@ -145,8 +145,7 @@ def build_starlette(n_routes: int, layout: str) -> ASGIApp:
 
     def routes(base: str) -> list[BaseRoute]:
         out: list[BaseRoute] = [
-            Route(base + static_path(j), static, methods=["GET"])
-            for j in range(ROUTES_PER_ROUTER - 1)
+            Route(base + static_path(j), static, methods=["GET"]) for j in range(ROUTES_PER_ROUTER - 1)
         ]
         out.append(Route(base + "/items/{item_id:int}", item, methods=["GET"]))
         return out
@@ -290,14 +289,10 @@ def available_frameworks() -> tuple[list[str], dict[str, str]]:
     return [f for f in FRAMEWORKS if f not in missing], missing
 
 
-def check_answer(
-    framework: str, probe: str, path: str, status: int, body: bytes, want: int
-) -> None:
+def check_answer(framework: str, probe: str, path: str, status: int, body: bytes, want: int) -> None:
     """Fail loudly if a probe did not get the expected answer."""
     if status != want:
-        raise AssertionError(
-            f"{framework} {probe} {path}: status {status} != {want}: {body[:100]!r}"
-        )
+        raise AssertionError(f"{framework} {probe} {path}: status {status} != {want}: {body[:100]!r}")
     if probe == "param" and str(PARAM_ID).encode() not in body:
         raise AssertionError(f"{framework} {probe} {path}: unexpected body {body[:100]!r}")
 
@@ -367,9 +362,7 @@ def print_tables(
     for layout in LAYOUTS:
         for n in counts:
             cells = [
-                f"{'-':>{col}}"
-                if (f, layout, n) not in builds
-                else f"{builds[(f, layout, n)] * 1000:>{col}.1f}"
+                f"{'-':>{col}}" if (f, layout, n) not in builds else f"{builds[(f, layout, n)] * 1000:>{col}.1f}"
                 for f in frameworks
             ]
             print("  " + f"{layout:<9}{n:>7}" + "".join(cells))
