@@ -23,7 +23,7 @@ import inspect
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, NoReturn
 
@@ -64,11 +64,13 @@ __all__ = (
     "API_WEBSOCKET",
     "OBJECT",
     "BrokenRoute",
+    "Branch",
     "BuildStats",
     "Declaration",
     "Inclusion",
     "RouteIndex",
     "lift",
+    "lift_through",
     "validate_path",
 )
 
@@ -420,14 +422,18 @@ def _deferred_route(declaration: Declaration, index: RouteIndex) -> BaseRoute:
     return route
 
 
-def _trie_key(route: BaseRoute) -> tuple[list[Any], bool]:
+def _route_key(route: BaseRoute) -> tuple[list[Any], bool]:
     """The segments under which `route` is indexed, and whether it is a catch-all."""
     if isinstance(route, (Mount, BrokenRoute)):
-        path, catch_all = route.path, True
-    elif isinstance(route, (Route, WebSocketRoute)) or isinstance(route, _Deferred):
-        path, catch_all = route.__dict__["path"], False
-    else:
-        return [], True  # Host, or a route type lazyrouter cannot see into
+        return _template_key(route.path, catch_all=True)
+    if isinstance(route, (Route, WebSocketRoute, _Deferred)):
+        return _template_key(route.__dict__["path"], catch_all=False)
+    return [], True  # Host, or a route type lazyrouter cannot see into
+
+
+def _template_key(path: str, *, catch_all: bool) -> tuple[list[Any], bool]:
+    """Trie segments for a path template: literal text, `PARAM`, or a catch-all
+    from the first parameter whose convertor may span segments."""
     if not path.startswith("/"):
         return [], True
     segments: list[Any] = []
@@ -444,42 +450,137 @@ def _trie_key(route: BaseRoute) -> tuple[list[Any], bool]:
     return segments, catch_all
 
 
-@dataclass(eq=False)
+Chain = tuple[tuple[dict[str, Any], APIRouter], ...]
+"""(include_router() options, including router) pairs, innermost first."""
+
+
+@dataclass(eq=False, slots=True)
+class Branch:
+    """An included router whose routes are lifted only once a request may need them."""
+
+    router: APIRouter
+    chain: Chain
+    level: _Level | None = None
+    """The branch's own routes and branches, indexed once expanded."""
+
+    @property
+    def prefix(self) -> str:
+        """The path every route of the branch starts with."""
+        return "".join(parent.prefix + options.get("prefix", "") for options, parent in reversed(self.chain))
+
+
+def lift_through(declaration: Declaration, chain: Chain) -> Declaration | None:
+    """Lift `declaration` through each include of `chain`, innermost first."""
+    lifted: Declaration | None = declaration
+    for options, parent in chain:
+        if lifted is None:
+            break
+        lifted = lift(lifted, options, parent)
+    return lifted
+
+
+Item = Declaration | Branch | None
+Order = tuple[int, ...]
+
+
+@dataclass(eq=False, slots=True)
+class _Level:
+    entries: list[tuple[Order, BaseRoute | Branch]] = field(default_factory=list)
+    trie: SegmentTrie[tuple[Order, BaseRoute | Branch]] = field(default_factory=SegmentTrie)
+
+
 class RouteIndex:
-    """The routes a router serves, in order, indexed by path segment."""
+    """The routes a router serves, in order, indexed by path segment.
 
-    target: APIRouter
-    """The router whose settings deferred routes are built with."""
-    version: int
-    routes: list[BaseRoute] = field(default_factory=list)
-    trie: SegmentTrie[tuple[int, BaseRoute]] = field(default_factory=SegmentTrie)
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    stats: BuildStats = field(default_factory=BuildStats)
+    An included router is one trie entry under its prefix (a `Branch`) until a
+    request path reaches it; only then are its declarations lifted and indexed.
+    A first request therefore costs what its own include path holds, not what
+    the whole app holds. Orders are tuples (position at each nesting level), so
+    routes from different branches still sort in registration order.
+    """
 
-    @classmethod
-    def build(cls, declarations: Iterable[Declaration], target: APIRouter, version: int) -> RouteIndex:
-        index = cls(target=target, version=version)
-        for order, declaration in enumerate(declarations):
-            if declaration.kind == OBJECT:
-                route = declaration.endpoint
+    def __init__(
+        self, target: APIRouter, version: int, items: list[Item], expand: Callable[[Branch], list[Item]]
+    ) -> None:
+        self.target = target
+        """The router whose settings deferred routes are built with."""
+        self.version = version
+        self.expand = expand
+        self.lock = threading.RLock()
+        self.stats = BuildStats()
+        self.root = self._index((), items)
+        self._routes: list[BaseRoute] | None = None
+        self._routes_length = 0
+
+    def _index(self, prefix: Order, items: list[Item]) -> _Level:
+        level = _Level()
+        for number, item in enumerate(items):
+            if item is None:
+                continue
+            order = (*prefix, number)
+            entry: BaseRoute | Branch
+            if isinstance(item, Branch):
+                entry = item
+                segments, catch_all = _template_key(item.prefix or "/", catch_all=True)
+                if not item.prefix:
+                    segments = []
+            elif item.kind == OBJECT:
+                entry = item.endpoint
+                segments, catch_all = _route_key(entry)
             else:
-                route = _deferred_route(declaration, index)
-                index.stats.declared += 1
-            index.routes.append(route)
-            segments, catch_all = _trie_key(route)
-            index.trie.insert(segments, (order, route), order=order, catch_all=catch_all)
-        return index
+                entry = _deferred_route(item, self)
+                segments, catch_all = _route_key(entry)
+            level.entries.append((order, entry))
+            level.trie.insert(segments, (order, entry), order=order, catch_all=catch_all)
+        return level
+
+    def _expanded(self, order: Order, branch: Branch) -> _Level:
+        level = branch.level
+        if level is None:
+            with self.lock:
+                level = branch.level
+                if level is None:
+                    level = branch.level = self._index(order, self.expand(branch))
+        return level
+
+    def _lookup(self, level: _Level, path: str, found: dict[Order, BaseRoute]) -> None:
+        for order, entry in level.trie.lookup(path):
+            if isinstance(entry, Branch):
+                self._lookup(self._expanded(order, entry), path, found)
+            else:
+                found[order] = entry
 
     def candidates(self, route_path: str, redirect_path: str | None = None) -> list[BaseRoute]:
         """Routes that may match `route_path` (or `redirect_path`), in order."""
-        found = self.trie.lookup(route_path)
+        found: dict[Order, BaseRoute] = {}
+        self._lookup(self.root, route_path, found)
         if redirect_path is not None:
-            extra = self.trie.lookup(redirect_path)
-            if extra:
-                # Keyed by order: routes define __eq__ without __hash__.
-                found = sorted(dict(found + extra).items(), key=_order) if found else extra
-        return [route for _, route in found]
+            self._lookup(self.root, redirect_path, found)
+        if len(found) > 1:
+            return [found[order] for order in sorted(found)]
+        return list(found.values())
 
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """Every route, in order (lifts every branch)."""
+        routes = self._routes
+        if routes is None:
+            with self.lock:
+                routes = self._routes
+                if routes is None:
+                    routes = []
+                    self._collect(self.root, routes)
+                    self._routes, self._routes_length = routes, len(routes)
+        return routes
 
-def _order(item: tuple[int, BaseRoute]) -> int:
-    return item[0]
+    @property
+    def routes_were_modified(self) -> bool:
+        """Whether code changed the list `routes` returned (appended to it, say)."""
+        return self._routes is not None and len(self._routes) != self._routes_length
+
+    def _collect(self, level: _Level, routes: list[BaseRoute]) -> None:
+        for order, entry in level.entries:
+            if isinstance(entry, Branch):
+                self._collect(self._expanded(order, entry), routes)
+            else:
+                routes.append(entry)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 __all__ = ("PARAM", "SegmentTrie")
 
@@ -41,9 +41,9 @@ class _Node(Generic[T]):
     """Children keyed by the exact text of the next segment."""
     param: _Node[T] | None = None
     """The child for templates whose next segment is a parameter."""
-    terminal: list[tuple[int, T]] = field(default_factory=list)
+    terminal: list[tuple[Any, T]] = field(default_factory=list)
     """Values whose template ends exactly at this node, with their order."""
-    catch_all: list[tuple[int, T]] = field(default_factory=list)
+    catch_all: list[tuple[Any, T]] = field(default_factory=list)
     """Values that may match any path at or below this node (mounts, ``{p:path}``)."""
 
 
@@ -59,12 +59,13 @@ class SegmentTrie(Generic[T]):
     def __len__(self) -> int:
         return self._size
 
-    def insert(self, segments: Iterable[str | _Param], value: T, *, order: int, catch_all: bool = False) -> None:
+    def insert(self, segments: Iterable[str | _Param], value: T, *, order: Any, catch_all: bool = False) -> None:
         """Index `value` under `segments`.
 
         Each segment is either its literal text or `PARAM`. With `catch_all`,
         the value is a candidate for every path that starts with `segments`.
-        `order` ranks candidates: lookups return values sorted by it.
+        `order` ranks candidates (any sortable key, unique per value): lookups
+        return values sorted by it.
         """
         node = self._root
         for segment in segments:
@@ -88,7 +89,7 @@ class SegmentTrie(Generic[T]):
         exactly as written, so an empty segment (a trailing or doubled slash)
         matches only a template with the same empty segment.
         """
-        found: list[tuple[int, T]] = []
+        found: list[tuple[Any, T]] = []
         frontier = [self._root]
         # The leading "/" yields an empty first piece, which the root stands for.
         for segment in path.split("/")[1:]:
@@ -112,5 +113,5 @@ class SegmentTrie(Generic[T]):
         return [value for _, value in found]
 
 
-def _order(item: tuple[int, object]) -> int:
+def _order(item: tuple[Any, object]) -> Any:
     return item[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -17,12 +17,15 @@ from lazyrouter._factories import (
     API_ROUTE,
     API_WEBSOCKET,
     OBJECT,
+    Branch,
     BuildStats,
+    Chain,
     Declaration,
     Inclusion,
+    Item,
     RouteIndex,
     declaration_for_route,
-    lift,
+    lift_through,
     validate_path,
 )
 
@@ -107,34 +110,22 @@ class LazyRouter(APIRouter):
 
     def stats(self) -> BuildStats:
         """Counts of declared, built and failed routes, and time spent building."""
-        return self._current_index().stats
+        stats = self._current_index().stats
+        stats.declared = _count_declared(self)
+        return stats
 
     def _current_index(self) -> RouteIndex:
         index = self._index
-        # A changed length means code appended to `.routes` directly; serve
-        # that list as it now stands.
-        if index is None or index.version != self._version or len(index.routes) != len(index.trie):
+        if index is None or index.version != self._version or index.routes_were_modified:
             with self._index_lock:
                 index = self._index
-                if index is not None and len(index.routes) != len(index.trie):
+                if index is not None and index.routes_were_modified:
+                    # Code appended to `.routes` directly: serve that list as it stands.
                     self._declarations = [declaration_for_route(route) for route in index.routes]
                     self._version += 1
                 if index is None or index.version != self._version:
-                    index = self._index = RouteIndex.build(self._flatten(), self, self._version)
+                    index = self._index = RouteIndex(self, self._version, _items(self, ()), _expand)
         return index
-
-    def _flatten(self) -> list[Declaration]:
-        """This router's declarations with every included router's lifted in."""
-        flat: list[Declaration] = []
-        for item in self._declarations:
-            if isinstance(item, Declaration):
-                flat.append(item)
-                continue
-            for declaration in _declarations_of(item.router):
-                lifted = lift(declaration, item.options, self)
-                if lifted is not None:
-                    flat.append(lifted)
-        return flat
 
     def _changed(self) -> None:
         self._version += 1
@@ -232,15 +223,8 @@ class LazyRouter(APIRouter):
             assert prefix.startswith("/"), "A path prefix must start with '/'"
             assert not prefix.endswith("/"), "A path prefix must not end with '/', as the routes will start with '/'"
         else:
-            for declaration in _declarations_of(router):
-                if declaration.kind == OBJECT:
-                    path = getattr(declaration.endpoint, "path", None)
-                    name = getattr(declaration.endpoint, "name", "unknown")
-                else:
-                    path = (declaration.owner or router).prefix + declaration.path
-                    name = declaration.options.get("name") or getattr(declaration.endpoint, "__name__", "unknown")
-                if path is not None and not path:
-                    raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {name})")
+            for name in _empty_path_names(router):
+                raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {name})")
         _compat.validate_include_options(kwargs)
         self._declarations.append(Inclusion(router, kwargs))
         if isinstance(router, LazyRouter):
@@ -320,9 +304,10 @@ class LazyRouter(APIRouter):
         if entry is not None and entry[0]() is included and entry[1].version == self._version:
             return entry[1]
         with self._index_lock:
+            # The context folds in every enclosing router's settings: lift this
+            # router's routes into a router that carries them.
             target = _compat.scratch_router(self, **_compat.router_settings_from_include(included))
-            declarations = [lift(declaration, {}, target) for declaration in self._flatten()]
-            index = RouteIndex.build([d for d in declarations if d is not None], target, self._version)
+            index = RouteIndex(target, self._version, _items(self, (({}, target),)), _expand)
             reference = weakref.ref(included, lambda _: self._included_indexes.pop(key, None))
             self._included_indexes[key] = (reference, index)
         return index
@@ -354,8 +339,49 @@ class LazyRouter(APIRouter):
             self._changed()
 
 
-def _declarations_of(router: APIRouter) -> list[Declaration]:
+def _items(router: APIRouter, chain: Chain) -> list[Item]:
+    """`router`'s routes lifted through `chain`; its includes stay unexpanded."""
     if isinstance(router, LazyRouter):
-        return router._flatten()
+        return [
+            lift_through(item, chain)
+            if isinstance(item, Declaration)
+            else Branch(item.router, ((item.options, router), *chain))
+            for item in router._declarations
+        ]
     # A plain APIRouter built its routes when they were declared.
-    return [declaration_for_route(route, effective) for route, effective in _compat.effective_routes(router)]
+    return [
+        lift_through(declaration_for_route(route, effective), chain)
+        for route, effective in _compat.effective_routes(router)
+    ]
+
+
+def _expand(branch: Branch) -> list[Item]:
+    return _items(branch.router, branch.chain)
+
+
+def _count_declared(router: APIRouter) -> int:
+    if not isinstance(router, LazyRouter):
+        return sum(1 for _ in _compat.effective_routes(router))
+    return sum(
+        _count_declared(item.router) if isinstance(item, Inclusion) else int(item.kind != OBJECT)
+        for item in router._declarations
+    )
+
+
+def _empty_path_names(router: APIRouter, prefix: str = "") -> Iterator[str]:
+    """Names of `router`'s routes whose path is empty, as include_router() checks."""
+    if not isinstance(router, LazyRouter):
+        for route, effective in _compat.effective_routes(router):
+            path = effective.path if effective is not None else getattr(route, "path", None)
+            if path is not None and not prefix + path:
+                yield getattr(route, "name", "unknown")
+        return
+    for item in router._declarations:
+        if isinstance(item, Inclusion):
+            yield from _empty_path_names(item.router, prefix + router.prefix + item.options.get("prefix", ""))
+        elif item.kind == OBJECT:
+            path = getattr(item.endpoint, "path", None)
+            if path is not None and not prefix + path:
+                yield getattr(item.endpoint, "name", "unknown")
+        elif not prefix + router.prefix + item.path:
+            yield item.options.get("name") or getattr(item.endpoint, "__name__", "unknown")
