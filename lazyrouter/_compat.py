@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover
 
 __all__ = (
     "API_ROUTE_PARAMETERS",
+    "INCLUDES_ARE_LIVE",
     "INCLUDE_PARAMETERS",
     "effective_routes",
     "get_route_path",
@@ -52,6 +53,11 @@ _ROUTER_INIT_PARAMETERS = frozenset(inspect.signature(APIRouter.__init__).parame
 _IncludedRouter: type[BaseRoute] | None = getattr(fastapi.routing, "_IncludedRouter", None)
 _get_scope_included_router = getattr(fastapi.routing, "_get_scope_included_router", None)
 _DefaultLifespan = getattr(fastapi.routing, "_DefaultLifespan", None)
+
+INCLUDES_ARE_LIVE = _IncludedRouter is not None
+"""FastAPI >= 0.137 includes routers by reference: routes added to an included
+router later are served, and its mounts and hosts are kept. FastAPI 0.115 to
+0.136 copies the routes (not mounts or hosts) when include_router() runs."""
 
 
 def scratch_router(source: APIRouter, **overrides: Any) -> APIRouter:

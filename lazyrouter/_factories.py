@@ -63,6 +63,7 @@ __all__ = (
     "API_ROUTE",
     "API_WEBSOCKET",
     "OBJECT",
+    "STARLETTE_COPY",
     "BrokenRoute",
     "Branch",
     "BuildStats",
@@ -79,6 +80,9 @@ logger = logging.getLogger("lazyrouter")
 API_ROUTE: Final = "api_route"
 API_WEBSOCKET: Final = "api_websocket_route"
 OBJECT: Final = "object"
+"""A concrete route, served as it is."""
+STARLETTE_COPY: Final = "starlette_copy"
+"""A concrete Starlette route to serve copied under `Declaration.path` as prefix."""
 
 # An APIRouter with FastAPI's defaults: the settings of a route whose own
 # router's settings were already applied (a route taken from a plain APIRouter).
@@ -107,6 +111,9 @@ class Inclusion:
 
     router: APIRouter
     options: dict[str, Any]
+    snapshot: list[Any] | None = None
+    """The included router's items when it was included, on FastAPI releases
+    whose include_router() copies routes; None where inclusion is live."""
 
 
 def validate_path(path: str) -> None:
@@ -159,6 +166,11 @@ def lift(declaration: Declaration, include: dict[str, Any], parent: APIRouter) -
     including router's own settings are applied later, when the route is built
     with `parent.add_api_route()`. Returns None for a route FastAPI would drop.
     """
+    if declaration.kind == STARLETTE_COPY:
+        # Still the original route: FastAPI >= 0.137 copies it once, under the
+        # whole include context's prefix.
+        prefix = parent.prefix + include.get("prefix", "") + declaration.path
+        return Declaration(STARLETTE_COPY, prefix, declaration.endpoint, {}, parent)
     if declaration.kind == OBJECT:
         route = declaration.endpoint
         if isinstance(route, APIRoute):
@@ -166,15 +178,13 @@ def lift(declaration: Declaration, include: dict[str, Any], parent: APIRouter) -
         elif isinstance(route, APIWebSocketRoute):
             options = {"name": route.name, "dependencies": list(route.dependencies)}
             declaration = Declaration(API_WEBSOCKET, route.path, route.endpoint, options, None)
+        elif _compat.INCLUDES_ARE_LIVE:
+            return lift(Declaration(STARLETTE_COPY, "", route, {}, None), include, parent)
         else:
-            prefix = parent.prefix + include.get("prefix", "")
-            try:
-                lifted = _lift_starlette_route(route, prefix)
-            except Exception as exc:
-                # FastAPI would fail every request that reaches this include;
-                # lazyrouter fails only the requests that reach this route.
-                lifted = BrokenRoute(prefix + getattr(route, "path", ""), f"{route!r} under {prefix!r}", exc)
-            return None if lifted is None else Declaration(OBJECT, getattr(lifted, "path", ""), lifted, {}, parent)
+            # FastAPI < 0.137 copies the route at every include level, and
+            # never applies the including router's prefix to it.
+            copied = copy_starlette_route(route, include.get("prefix", ""))
+            return None if copied is None else Declaration(OBJECT, getattr(copied, "path", ""), copied, {}, parent)
 
     router = declaration.owner or _NO_SETTINGS
     options = dict(declaration.options)
@@ -187,6 +197,12 @@ def lift(declaration: Declaration, include: dict[str, Any], parent: APIRouter) -
     if declaration.kind == API_WEBSOCKET:
         return Declaration(API_WEBSOCKET, path, declaration.endpoint, options, parent)
 
+    methods = options.get("methods")
+    if not _compat.INCLUDES_ARE_LIVE or not isinstance(methods, set):
+        # FastAPI rebuilds the methods set from the included route's set: once
+        # in all (>= 0.137), or at every include level (< 0.137). Rebuilding
+        # alike keeps set iteration order, and so the Allow header, identical.
+        options["methods"] = {method.upper() for method in (["GET"] if methods is None else methods)}
     options["tags"] = [*(include.get("tags") or []), *router.tags, *(options.get("tags") or [])]
     options["responses"] = {
         **(include.get("responses") or {}),
@@ -238,9 +254,21 @@ def _first_not_none(*values: Any) -> Any:
     return next((value for value in values if value is not None), None)
 
 
-def _lift_starlette_route(route: BaseRoute, prefix: str) -> BaseRoute | None:
-    # FastAPI >= 0.137 prefixes Starlette routes with the include context's
-    # prefix (the including routers' prefixes, not the route's own router's).
+def copy_starlette_route(route: BaseRoute, prefix: str) -> BaseRoute | None:
+    """`route` under `prefix`, as FastAPI's include_router() copies it (None: dropped).
+
+    A Starlette route never gets its own router's prefix, only the include's.
+    A route that cannot be copied becomes a `BrokenRoute`: FastAPI would fail
+    every request that reaches the include, lazyrouter only the requests that
+    reach this route.
+    """
+    try:
+        return _copy_starlette_route(route, prefix)
+    except Exception as exc:
+        return BrokenRoute(prefix + getattr(route, "path", ""), f"{route!r} under {prefix!r}", exc)
+
+
+def _copy_starlette_route(route: BaseRoute, prefix: str) -> BaseRoute | None:
     if isinstance(route, Route):
         return Route(
             prefix + route.path,
@@ -251,6 +279,8 @@ def _lift_starlette_route(route: BaseRoute, prefix: str) -> BaseRoute | None:
         )
     if isinstance(route, WebSocketRoute):
         return WebSocketRoute(prefix + route.path, route.endpoint, name=route.name)
+    if not _compat.INCLUDES_ARE_LIVE:
+        return None  # FastAPI < 0.137 copies only routes, dropping mounts and hosts
     if isinstance(route, Mount):
         mount = copy.copy(route)
         mount.path = (prefix + route.path).rstrip("/")
@@ -460,6 +490,8 @@ class Branch:
 
     router: APIRouter
     chain: Chain
+    snapshot: list[Any] | None = None
+    """The router's items as included (see `Inclusion.snapshot`)."""
     level: _Level | None = None
     """The branch's own routes and branches, indexed once expanded."""
 
@@ -524,8 +556,11 @@ class RouteIndex:
                 segments, catch_all = _template_key(item.prefix or "/", catch_all=True)
                 if not item.prefix:
                     segments = []
-            elif item.kind == OBJECT:
-                entry = item.endpoint
+            elif item.kind in (OBJECT, STARLETTE_COPY):
+                route = item.endpoint if item.kind == OBJECT else copy_starlette_route(item.endpoint, item.path)
+                if route is None:
+                    continue
+                entry = route
                 segments, catch_all = _route_key(entry)
             else:
                 entry = _deferred_route(item, self)

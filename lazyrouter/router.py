@@ -214,7 +214,7 @@ class LazyRouter(APIRouter):
             "Cannot include the same APIRouter instance into itself. Did you mean to include a different router?"
         )
         contains = getattr(router, "_contains_router", None)
-        assert contains is None or not contains(self), (
+        assert not _compat.INCLUDES_ARE_LIVE or contains is None or not contains(self), (
             "Cannot include an APIRouter instance that already includes this router. "
             "Did you mean to include a different router?"
         )
@@ -226,9 +226,13 @@ class LazyRouter(APIRouter):
             for name in _empty_path_names(router):
                 raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {name})")
         _compat.validate_include_options(kwargs)
-        self._declarations.append(Inclusion(router, kwargs))
-        if isinstance(router, LazyRouter):
-            router._parents.append(weakref.ref(self))
+        if _compat.INCLUDES_ARE_LIVE:
+            self._declarations.append(Inclusion(router, kwargs))
+            if isinstance(router, LazyRouter):
+                router._parents.append(weakref.ref(self))
+        else:
+            # FastAPI < 0.137 copies the routes as they are now; so does this.
+            self._declarations.append(Inclusion(router, kwargs, _snapshot(router)))
         self._changed()
         for handler in router.on_startup:
             self.add_event_handler("startup", handler)
@@ -339,24 +343,30 @@ class LazyRouter(APIRouter):
             self._changed()
 
 
-def _items(router: APIRouter, chain: Chain) -> list[Item]:
+def _snapshot(router: APIRouter) -> list[Any]:
+    if isinstance(router, LazyRouter):
+        return list(router._declarations)
+    return list(_compat.effective_routes(router))
+
+
+def _items(router: APIRouter, chain: Chain, snapshot: list[Any] | None = None) -> list[Item]:
     """`router`'s routes lifted through `chain`; its includes stay unexpanded."""
     if isinstance(router, LazyRouter):
         return [
             lift_through(item, chain)
             if isinstance(item, Declaration)
-            else Branch(item.router, ((item.options, router), *chain))
-            for item in router._declarations
+            else Branch(item.router, ((item.options, router), *chain), item.snapshot)
+            for item in (router._declarations if snapshot is None else snapshot)
         ]
     # A plain APIRouter built its routes when they were declared.
     return [
         lift_through(declaration_for_route(route, effective), chain)
-        for route, effective in _compat.effective_routes(router)
+        for route, effective in (_compat.effective_routes(router) if snapshot is None else snapshot)
     ]
 
 
 def _expand(branch: Branch) -> list[Item]:
-    return _items(branch.router, branch.chain)
+    return _items(branch.router, branch.chain, branch.snapshot)
 
 
 def _count_declared(router: APIRouter) -> int:

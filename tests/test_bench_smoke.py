@@ -1,0 +1,103 @@
+"""Smoke runs of the benchmark scripts in ``bench/`` so that they cannot rot.
+
+Each script runs as a subprocess of the current interpreter, the way users
+run it (``python bench/<script>.py ...``), on the smallest inputs; the whole
+file takes well under a minute.  The benchmark numbers are not checked.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import py_compile
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def _load_generate() -> types.ModuleType:
+    """``bench/generate.py`` as a module (``bench`` is not a package)."""
+    spec = importlib.util.spec_from_file_location("_bench_generate", BENCH / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+generate = _load_generate()
+
+#: The variants of the cold-start smoke run: ours, the eager baseline and the
+#: floor; not the third-party ones (they need a FastAPI 0.163 virtualenv).
+COLD_START_VARIANTS = ("eager", "lazy_fastapi", "lazy_assign", "lazy_optin", "floor")
+
+
+def run_script(script: str, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``bench/<script>`` with this interpreter; output captured as text."""
+    return subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def describe(proc: subprocess.CompletedProcess[str]) -> str:
+    """Exit status and output tails, for assertion messages."""
+    return f"exit {proc.returncode}\n--- stdout ---\n{proc.stdout[-3000:]}\n--- stderr ---\n{proc.stderr[-3000:]}"
+
+
+@pytest.mark.parametrize("variant", generate.ALL_VARIANTS)
+def test_generate_every_variant_compiles(variant: str, tmp_path: Path) -> None:
+    proc = run_script("generate.py", "--size", "small", "--variant", variant, "--out", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 0, describe(proc)
+    sources = sorted((tmp_path / "benchapp").rglob("*.py"))
+    # 4 modules, 3 package __init__ files and one module per router
+    assert len(sources) == 7 + generate.SIZES["small"].routers, [str(p) for p in sources]
+    for i, source in enumerate(sources):
+        py_compile.compile(str(source), cfile=str(tmp_path / "pyc" / f"{i}.pyc"), doraise=True)
+    main = (tmp_path / "benchapp" / "main.py").read_text()
+    assert f"variant {variant}" in main
+
+
+def test_cold_start_small(tmp_path: Path) -> None:
+    proc = run_script(
+        "cold_start.py",
+        "--size",
+        "small",
+        "--rounds",
+        "1",
+        "--variants",
+        ",".join(COLD_START_VARIANTS),
+        "--compat-python",
+        "none",
+        "--openapi-rounds",
+        "1",
+        "--workdir",
+        str(tmp_path / "work"),
+        "--markdown",
+        str(tmp_path / "results.md"),
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert proc.returncode == 0, describe(proc)
+    for variant in COLD_START_VARIANTS:
+        assert f"  ok    {variant} " in proc.stdout, describe(proc)
+    assert "first_response_s" in proc.stdout
+    assert "total elapsed:" in proc.stdout
+    md = (tmp_path / "results.md").read_text(encoding="utf-8")
+    assert md.startswith("Machine: ")
+    assert "| `lazy_fastapi` |" in md
+    assert "#### Targets" in md
+
+
+def test_routing_quick(tmp_path: Path) -> None:
+    proc = run_script("routing.py", "--quick", cwd=tmp_path)
+    assert proc.returncode == 0, describe(proc)
+    assert "lazyrouter" in proc.stdout
