@@ -45,12 +45,14 @@ VARIANTS: tuple[str, ...] = (
     "lazy_optin",
     "floor",
 )
-#: Opt-in variants (not part of the default run).
-EXTRA_VARIANTS: tuple[str, ...] = ("fastapi_lazyrouter_auto",)
+#: Opt-in variants (not part of the default run).  ``lazy_modules`` needs a
+#: lazyrouter that accepts import strings in ``include_router`` (see
+#: ``lazy_modules_supported``); the harness skips it otherwise.
+EXTRA_VARIANTS: tuple[str, ...] = ("fastapi_lazyrouter_auto", "lazy_modules")
 ALL_VARIANTS: tuple[str, ...] = VARIANTS + EXTRA_VARIANTS
 
 #: Variants that need ``import lazyrouter`` (the library under development).
-LAZYROUTER_VARIANTS: frozenset[str] = frozenset({"lazy_fastapi", "lazy_assign", "lazy_optin"})
+LAZYROUTER_VARIANTS: frozenset[str] = frozenset({"lazy_fastapi", "lazy_assign", "lazy_optin", "lazy_modules"})
 #: Variants that need the third-party ``fastapi_lazyrouter`` package.
 FASTAPI_LAZYROUTER_VARIANTS: frozenset[str] = frozenset({"fastapi_lazyrouter", "fastapi_lazyrouter_auto"})
 #: Variants whose models are plain (built at class-definition time).
@@ -66,6 +68,9 @@ VARIANT_DESCRIPTIONS: dict[str, str] = {
     "lazy_fastapi": "lazyrouter.LazyFastAPI + LazyRouter",
     "lazy_assign": "FastAPI() then app.router = LazyRouter(); LazyRouter routers",
     "lazy_optin": "plain FastAPI, LazyRouter routers",
+    "lazy_modules": (
+        'LazyFastAPI + include_router("benchapp.routers.rNNNN:router", ...): router modules not imported by main'
+    ),
     "floor": "imports everything, builds no route but one trivial GET",
 }
 
@@ -868,6 +873,16 @@ def render_main(size: SizeSpec, variant: str) -> str:
             "",
             *include,
         ]
+    elif variant == "lazy_modules":
+        # Import strings: main.py imports no router module; lazyrouter is
+        # expected to import each one when its routes are first needed.
+        body = [
+            "from lazyrouter import LazyFastAPI",
+            "",
+            f"app = LazyFastAPI({title})",
+            "",
+            *[f'app.include_router("{PACKAGE}.routers.{m}:router", prefix="/{m}", tags=["{m}"])' for m in names],
+        ]
     elif variant == "fastapi_lazyrouter":
         body = [
             "import fastapi_lazyrouter",
@@ -982,6 +997,39 @@ def generate(size: str, variant: str, out_dir: str | Path) -> Path:
     )
     (pkg / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
     return pkg
+
+
+#: Module the ``lazy_modules_supported`` probe registers in ``sys.modules``.
+_PROBE_MODULE = "_lazyrouter_bench_import_string_probe"
+
+
+def lazy_modules_supported() -> bool:
+    """Whether the importable ``lazyrouter`` accepts import strings in ``include_router``.
+
+    ``hasattr(lazyrouter, "__version__")`` says nothing about the feature, so
+    this tries it: ``LazyRouter().include_router("<module>:router", prefix=...)``
+    on a throw-away module holding a real ``LazyRouter``.  Any exception
+    (``TypeError``/``AssertionError``/``AttributeError`` from a release that
+    expects a router object) means unsupported.  A genuine router is used
+    rather than e.g. ``"json:JSONDecoder"`` so that a release which resolves
+    the string eagerly, and rightly rejects a non-router, is not misjudged.
+    Imports ``lazyrouter``: call it in the interpreter that will run the app.
+    """
+    import sys
+    import types
+
+    from lazyrouter import LazyRouter
+
+    module = types.ModuleType(_PROBE_MODULE)
+    module.router = LazyRouter()  # type: ignore[attr-defined]
+    sys.modules[_PROBE_MODULE] = module
+    try:
+        LazyRouter().include_router(f"{_PROBE_MODULE}:router", prefix="/x")  # type: ignore[arg-type]
+    except Exception:
+        return False
+    finally:
+        sys.modules.pop(_PROBE_MODULE, None)
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lazyrouter.applications import LazyFastAPI
-from lazyrouter.exceptions import LazyRouterError, RouteBuildError, RouterBindError
+from lazyrouter.exceptions import LazyRouterError, RouteBuildError, RouterImportError
 from lazyrouter.router import LazyRouter
 
 __version__ = "0.1.0.dev0"
@@ -13,6 +13,6 @@ __all__ = [
     "LazyRouter",
     "LazyRouterError",
     "RouteBuildError",
-    "RouterBindError",
+    "RouterImportError",
     "__version__",
 ]

@@ -19,11 +19,12 @@ anything needs more than that, it builds the real route with FastAPI's own
 from __future__ import annotations
 
 import copy
+import importlib
 import inspect
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final, NoReturn
 
@@ -57,7 +58,7 @@ from starlette.types import Receive, Scope, Send
 
 from lazyrouter import _compat
 from lazyrouter._trie import PARAM, SegmentTrie
-from lazyrouter.exceptions import RouteBuildError
+from lazyrouter.exceptions import LazyRouterError, RouteBuildError, RouterImportError
 
 __all__ = (
     "API_ROUTE",
@@ -70,6 +71,7 @@ __all__ = (
     "Declaration",
     "Inclusion",
     "RouteIndex",
+    "RouterImport",
     "lift",
     "lift_through",
     "validate_path",
@@ -105,11 +107,49 @@ class Declaration:
     owner: APIRouter | None
 
 
+def has_lifespan(router: APIRouter) -> bool:
+    """Whether `router` (or a router it includes) was given a lifespan."""
+    tracked = getattr(router, "_has_lifespan", None)  # a LazyRouter keeps count
+    if tracked is not None:
+        return bool(tracked)
+    return not _compat.is_default_lifespan(router.lifespan_context)
+
+
+@dataclass(eq=False, slots=True)
+class RouterImport:
+    """A router included by import string, imported when first needed."""
+
+    import_string: str
+    prefix: str
+    router: APIRouter | None = None
+
+    def resolve(self) -> APIRouter:
+        """Import the router (once); raise `RouterImportError` naming the include."""
+        if self.router is None:
+            module_name, _, attribute = self.import_string.partition(":")
+            try:
+                found: Any = importlib.import_module(module_name)
+                for name in attribute.split("."):
+                    found = getattr(found, name)
+            except Exception as exc:
+                raise RouterImportError(self.import_string, self.prefix, f"{type(exc).__name__}: {exc}") from exc
+            if not isinstance(found, APIRouter):
+                reason = f"{attribute} is a {type(found).__name__}, not an APIRouter"
+                raise RouterImportError(self.import_string, self.prefix, reason)
+            if found.on_startup or found.on_shutdown or has_lifespan(found):
+                # FastAPI merges these into the app's lifespan at include time,
+                # before start-up; a router imported later cannot join in.
+                reason = "it has a lifespan or startup/shutdown handlers; include it by object"
+                raise RouterImportError(self.import_string, self.prefix, reason)
+            self.router = found
+        return self.router
+
+
 @dataclass(eq=False, slots=True)
 class Inclusion:
     """An `include_router()` call: the router and the keyword arguments given."""
 
-    router: APIRouter
+    router: APIRouter | RouterImport
     options: dict[str, Any]
     snapshot: list[Any] | None = None
     """The included router's items when it was included, on FastAPI releases
@@ -265,7 +305,9 @@ def copy_starlette_route(route: BaseRoute, prefix: str) -> BaseRoute | None:
     try:
         return _copy_starlette_route(route, prefix)
     except Exception as exc:
-        return BrokenRoute(prefix + getattr(route, "path", ""), f"{route!r} under {prefix!r}", exc)
+        error = RouteBuildError(f"{route!r} under {prefix!r}", exc)
+        error.__cause__ = exc
+        return BrokenRoute(prefix + getattr(route, "path", ""), error)
 
 
 def _copy_starlette_route(route: BaseRoute, prefix: str) -> BaseRoute | None:
@@ -310,11 +352,11 @@ class BrokenRoute(BaseRoute):
     500 through the app's error handling); other requests never see it.
     """
 
-    def __init__(self, path: str, description: str, cause: BaseException) -> None:
+    def __init__(self, path: str, error: LazyRouterError) -> None:
         self.path = path
         self.name = None
-        self.error = RouteBuildError(description, cause)
-        logger.error("Could not build route %s", description, exc_info=cause)
+        self.error = error
+        logger.error("%s", error, exc_info=error.__cause__)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         raise self.error
@@ -488,7 +530,7 @@ Chain = tuple[tuple[dict[str, Any], APIRouter], ...]
 class Branch:
     """An included router whose routes are lifted only once a request may need them."""
 
-    router: APIRouter
+    router: APIRouter | RouterImport
     chain: Chain
     snapshot: list[Any] | None = None
     """The router's items as included (see `Inclusion.snapshot`)."""
@@ -603,19 +645,32 @@ class RouteIndex:
             with self.lock:
                 routes = self._routes
                 if routes is None:
-                    routes = []
-                    self._collect(self.root, routes)
+                    routes = list(self._iter_routes(self.root))
                     self._routes, self._routes_length = routes, len(routes)
         return routes
+
+    def url_path_for(self, name: str, path_params: dict[str, Any]) -> URLPath:
+        """Starlette's reverse lookup, expanding branches only as far as needed.
+
+        Routes are tried in order, as Starlette does; a branch is lifted (and a
+        router included by import string imported) only when the lookup
+        reaches it without having found the name.
+        """
+        for route in self._iter_routes(self.root):
+            try:
+                return route.url_path_for(name, **path_params)
+            except NoMatchFound:
+                pass
+        raise NoMatchFound(name, path_params)
 
     @property
     def routes_were_modified(self) -> bool:
         """Whether code changed the list `routes` returned (appended to it, say)."""
         return self._routes is not None and len(self._routes) != self._routes_length
 
-    def _collect(self, level: _Level, routes: list[BaseRoute]) -> None:
+    def _iter_routes(self, level: _Level) -> Iterator[BaseRoute]:
         for order, entry in level.entries:
             if isinstance(entry, Branch):
-                self._collect(self._expanded(order, entry), routes)
+                yield from self._iter_routes(self._expanded(order, entry))
             else:
-                routes.append(entry)
+                yield entry

@@ -2,8 +2,8 @@
 
 * `LazyRouterError` - base class of everything lazyrouter raises on its own.
     + `RouteBuildError` - a deferred route could not be built on first use.
-    + `RouterBindError` - a `LazyRouter` was plugged into an app in a way that
-      would silently drop the app's configuration.
+    + `RouterImportError` - a router included by import string could not be
+      imported, or is not a router.
 
 Mistakes FastAPI reports while a route is declared (a bad prefix, duplicated
 path parameters, an unknown convertor) are still raised at declaration time,
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ("LazyRouterError", "RouteBuildError", "RouterBindError")
+__all__ = ("LazyRouterError", "RouteBuildError", "RouterImportError")
 
 
 class LazyRouterError(Exception):
@@ -39,5 +39,17 @@ class RouteBuildError(LazyRouterError):
         return (type(self), (self.description, self.cause))
 
 
-class RouterBindError(LazyRouterError):
-    """A `LazyRouter` cannot take over the app it was given to."""
+class RouterImportError(LazyRouterError):
+    """A router included by import string could not be imported.
+
+        Could not import router 'app.routers.users:router' (included under
+        '/users'): ModuleNotFoundError: No module named 'app.routers.users'
+    """
+
+    def __init__(self, import_string: str, prefix: str, reason: str) -> None:
+        self.import_string = import_string
+        self.prefix = prefix
+        super().__init__(f"Could not import router {import_string!r} (included under {prefix!r}): {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.import_string, self.prefix, str(self).rsplit("): ", 1)[-1]))

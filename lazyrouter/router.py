@@ -9,10 +9,12 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import FastAPIError
+from starlette.datastructures import URLPath
 from starlette.routing import BaseRoute, Host, Match, Mount, Router, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lazyrouter import _compat
+from lazyrouter.exceptions import LazyRouterError
 from lazyrouter._factories import (
     API_ROUTE,
     API_WEBSOCKET,
@@ -24,7 +26,10 @@ from lazyrouter._factories import (
     Inclusion,
     Item,
     RouteIndex,
+    RouterImport,
+    BrokenRoute,
     declaration_for_route,
+    has_lifespan,
     lift_through,
     validate_path,
 )
@@ -82,6 +87,9 @@ class LazyRouter(APIRouter):
         self._index: RouteIndex | None = None
         self._included_indexes: dict[int, tuple[weakref.ref[Any], RouteIndex]] = {}
         self._bound = False
+        # include_router() merges lifespans even when every one is FastAPI's
+        # default; this remembers whether any real one was given.
+        self._has_lifespan = kwargs.get("lifespan") is not None
         super().__init__(**kwargs)
 
     @classmethod
@@ -107,6 +115,9 @@ class LazyRouter(APIRouter):
     def routes(self, routes: Sequence[BaseRoute]) -> None:
         self._declarations = [declaration_for_route(route) for route in routes]
         self._changed()
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        return self._current_index().url_path_for(name, path_params)
 
     def stats(self) -> BuildStats:
         """Counts of declared, built and failed routes, and time spent building."""
@@ -148,6 +159,8 @@ class LazyRouter(APIRouter):
         seen.add(id(self))
         for item in self._declarations:
             if isinstance(item, Inclusion):
+                if isinstance(item.router, RouterImport):
+                    continue  # not imported yet: it cannot include an object of this app
                 if item.router is router:
                     return True
                 contains = getattr(item.router, "_contains_router", None)
@@ -193,23 +206,29 @@ class LazyRouter(APIRouter):
     def host(self, host: str, app: ASGIApp, name: str | None = None) -> None:
         self._declare_route(Host(host, app=app, name=name))
 
-    def include_router(self, router: APIRouter, **kwargs: Any) -> None:
+    def include_router(self, router: APIRouter | str, **kwargs: Any) -> None:  # type: ignore[override]
         """Include `router`; its routes stay unbuilt until requested.
 
-        Accepts every `APIRouter.include_router()` argument. A `LazyRouter`
-        is included live: routes added to it later are served too.
+        Accepts every `APIRouter.include_router()` argument. `router` may be an
+        import string, `"package.module:router"`: the module is then imported
+        only when a request first reaches `prefix` (or something needs every
+        route: `.routes`, `/openapi.json`, `url_path_for()` of a name not
+        found before it). A prefix is required for that:
+
+            app.include_router("shop.routers.orders:router", prefix="/orders")
         """
         unknown = kwargs.keys() - _compat.INCLUDE_PARAMETERS
         if unknown:
             raise TypeError(f"include_router() got an unexpected keyword argument {sorted(unknown)[0]!r}")
         uncombined = kwargs.keys() - _COMBINED_INCLUDE_OPTIONS
         if uncombined:
-            from lazyrouter.exceptions import LazyRouterError
-
             raise LazyRouterError(
                 f"lazyrouter does not know how to apply include_router(..., {sorted(uncombined)[0]}=...) "
                 "of this FastAPI release; include this router into a plain APIRouter instead"
             )
+        if isinstance(router, str):
+            self._include_import_string(router, kwargs)
+            return
         assert self is not router, (
             "Cannot include the same APIRouter instance into itself. Did you mean to include a different router?"
         )
@@ -239,6 +258,23 @@ class LazyRouter(APIRouter):
         for handler in router.on_shutdown:
             self.add_event_handler("shutdown", handler)
         self.lifespan_context = _compat.merge_lifespan(self.lifespan_context, router.lifespan_context)
+        self._has_lifespan = self._has_lifespan or has_lifespan(router)
+
+    def _include_import_string(self, import_string: str, options: dict[str, Any]) -> None:
+        prefix = options.get("prefix", "")
+        if not prefix:
+            raise LazyRouterError(
+                f"include_router({import_string!r}) needs a prefix: a router included by import string "
+                "is imported on the first request under its prefix, and without one every request could need it"
+            )
+        module, _, attribute = import_string.partition(":")
+        if not module or not attribute:
+            raise LazyRouterError(f"Import string {import_string!r} must be of the form 'package.module:router'")
+        assert prefix.startswith("/"), "A path prefix must start with '/'"
+        assert not prefix.endswith("/"), "A path prefix must not end with '/', as the routes will start with '/'"
+        _compat.validate_include_options(options)
+        self._declarations.append(Inclusion(RouterImport(import_string, prefix), options))
+        self._changed()
 
     def _declare(self, declaration: Declaration) -> None:
         self._declarations.append(declaration)
@@ -366,10 +402,24 @@ def _items(router: APIRouter, chain: Chain, snapshot: list[Any] | None = None) -
 
 
 def _expand(branch: Branch) -> list[Item]:
-    return _items(branch.router, branch.chain, branch.snapshot)
+    router = branch.router
+    if isinstance(router, RouterImport):
+        if router.router is None:
+            try:
+                resolved = router.resolve()
+            except LazyRouterError as error:
+                # Requests under the prefix fail with this error; others never see it.
+                return [Declaration(OBJECT, branch.prefix, BrokenRoute(branch.prefix, error), {}, None)]
+            including_router = branch.chain[0][1]
+            if isinstance(resolved, LazyRouter) and isinstance(including_router, LazyRouter):
+                resolved._parents.append(weakref.ref(including_router))
+        router = router.resolve()
+    return _items(router, branch.chain, branch.snapshot)
 
 
-def _count_declared(router: APIRouter) -> int:
+def _count_declared(router: APIRouter | RouterImport) -> int:
+    if isinstance(router, RouterImport):
+        return 0 if router.router is None else _count_declared(router.router)
     if not isinstance(router, LazyRouter):
         return sum(1 for _ in _compat.effective_routes(router))
     return sum(
@@ -378,8 +428,10 @@ def _count_declared(router: APIRouter) -> int:
     )
 
 
-def _empty_path_names(router: APIRouter, prefix: str = "") -> Iterator[str]:
+def _empty_path_names(router: APIRouter | RouterImport, prefix: str = "") -> Iterator[str]:
     """Names of `router`'s routes whose path is empty, as include_router() checks."""
+    if isinstance(router, RouterImport):
+        return  # included under a prefix, always
     if not isinstance(router, LazyRouter):
         for route, effective in _compat.effective_routes(router):
             path = effective.path if effective is not None else getattr(route, "path", None)

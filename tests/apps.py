@@ -7,7 +7,10 @@ lazyrouter mode, and compare what the apps answer.
 
 from __future__ import annotations
 
+import itertools
 import json
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +21,9 @@ from starlette.types import Receive, Scope, Send
 
 from lazyrouter import LazyFastAPI, LazyRouter
 
-MODES = ("lazy_app", "assign", "optin", "plain_children")
-"""lazyrouter's usage modes, plus LazyFastAPI over plain APIRouter children."""
+MODES = ("lazy_app", "assign", "optin", "plain_children", "import_strings")
+"""lazyrouter's usage modes, plus LazyFastAPI over plain APIRouter children,
+and LazyFastAPI including its prefixed routers by import string."""
 
 
 @dataclass
@@ -91,11 +95,15 @@ def build_router(spec: RouterSpec, router_class: type[APIRouter], name: str) -> 
     return router
 
 
-def _fill(router: Any, spec: RouterSpec, router_class: type[APIRouter], name: str) -> None:
+def _fill(
+    router: Any, spec: RouterSpec, router_class: type[APIRouter], name: str, import_strings: bool = False
+) -> None:
     for number, item in enumerate(spec.items):
         item_id = f"{name}_{number}"
         if isinstance(item, IncludeSpec):
-            child = build_router(item.router, router_class, item_id)
+            child: Any = build_router(item.router, router_class, item_id)
+            if import_strings and item.prefix:
+                child = _as_module(child)
             kwargs: dict[str, Any] = {"prefix": item.prefix, "tags": list(item.tags)}
             if item.guarded:
                 kwargs["dependencies"] = [Depends(_deny(item_id))]
@@ -132,9 +140,23 @@ def build_app(spec: RouterSpec, mode: str) -> FastAPI:
         app.router = LazyRouter()
     elif mode == "optin":
         app, router_class = FastAPI(), LazyRouter
+    elif mode == "import_strings":
+        app, router_class = LazyFastAPI(), LazyRouter
     else:  # pragma: no cover
         raise ValueError(mode)
     # The top level is the app itself; its routes are declared on `app`, as
     # users do, and nested routers use the mode's router class.
-    _fill(app, spec, router_class, "app")
+    _fill(app, spec, router_class, "app", import_strings=mode == "import_strings")
     return app
+
+
+def _as_module(router: APIRouter) -> str:
+    """Put `router` in a new module and return its import string."""
+    name = f"lazyrouter_test_module_{next(_module_numbers)}"
+    module = types.ModuleType(name)
+    module.router = router  # type: ignore[attr-defined]
+    sys.modules[name] = module
+    return f"{name}:router"
+
+
+_module_numbers = itertools.count()
