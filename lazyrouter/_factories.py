@@ -26,10 +26,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final, NoReturn
+from typing import Any, Final, NoReturn, cast
 
 from fastapi import APIRouter
-from fastapi.datastructures import Default, DefaultPlaceholder
+from fastapi.datastructures import Default
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.utils import generate_unique_id, get_value_or_default
@@ -185,7 +185,7 @@ def declaration_for_route(route: BaseRoute, effective: Any = None) -> Declaratio
     return Declaration(OBJECT, getattr(route, "path", ""), route, {}, None)
 
 
-def _api_options_of(source: Any, route: APIRoute) -> dict[str, Any]:
+def _api_options_of(source: Any, route: BaseRoute) -> dict[str, Any]:
     options = {
         name: getattr(source, name)
         for name in _compat.API_ROUTE_PARAMETERS - {"path", "endpoint", "route_class_override"}
@@ -216,8 +216,8 @@ def lift(declaration: Declaration, include: dict[str, Any], parent: APIRouter) -
         if isinstance(route, APIRoute):
             declaration = Declaration(API_ROUTE, route.path, route.endpoint, _api_options_of(route, route), None)
         elif isinstance(route, APIWebSocketRoute):
-            options = {"name": route.name, "dependencies": list(route.dependencies)}
-            declaration = Declaration(API_WEBSOCKET, route.path, route.endpoint, options, None)
+            websocket_options = {"name": route.name, "dependencies": list(route.dependencies)}
+            declaration = Declaration(API_WEBSOCKET, route.path, route.endpoint, websocket_options, None)
         elif _compat.INCLUDES_ARE_LIVE:
             return lift(Declaration(STARLETTE_COPY, "", route, {}, None), include, parent)
         else:
@@ -227,7 +227,7 @@ def lift(declaration: Declaration, include: dict[str, Any], parent: APIRouter) -
             return None if copied is None else Declaration(OBJECT, getattr(copied, "path", ""), copied, {}, parent)
 
     router = declaration.owner or _NO_SETTINGS
-    options = dict(declaration.options)
+    options: dict[str, Any] = dict(declaration.options)
     path = include.get("prefix", "") + router.prefix + declaration.path
     options["dependencies"] = [
         *(include.get("dependencies") or []),
@@ -491,7 +491,7 @@ def _deferred_route(declaration: Declaration, index: RouteIndex) -> BaseRoute:
         methods = options.get("methods")
         route.methods = {method.upper() for method in (["GET"] if methods is None else methods)}
     route._lazyrouter_factory = _RouteFactory(declaration, index)
-    return route
+    return cast(BaseRoute, route)
 
 
 def _route_key(route: BaseRoute) -> tuple[list[Any], bool]:

@@ -42,8 +42,8 @@ class RouteBuildError(LazyRouterError):
 class RouterImportError(LazyRouterError):
     """A router included by import string could not be imported.
 
-        Could not import router 'app.routers.users:router' (included under
-        '/users'): ModuleNotFoundError: No module named 'app.routers.users'
+    Could not import router 'app.routers.users:router' (included under
+    '/users'): ModuleNotFoundError: No module named 'app.routers.users'
     """
 
     def __init__(self, import_string: str, prefix: str, reason: str) -> None:

@@ -14,12 +14,12 @@ from starlette.routing import BaseRoute, Host, Match, Mount, Router, WebSocketRo
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lazyrouter import _compat
-from lazyrouter.exceptions import LazyRouterError
 from lazyrouter._factories import (
     API_ROUTE,
     API_WEBSOCKET,
     OBJECT,
     Branch,
+    BrokenRoute,
     BuildStats,
     Chain,
     Declaration,
@@ -27,12 +27,12 @@ from lazyrouter._factories import (
     Item,
     RouteIndex,
     RouterImport,
-    BrokenRoute,
     declaration_for_route,
     has_lifespan,
     lift_through,
     validate_path,
 )
+from lazyrouter.exceptions import LazyRouterError
 
 __all__ = ("LazyRouter",)
 
@@ -101,7 +101,7 @@ class LazyRouter(APIRouter):
 
     # -- what the router serves ------------------------------------------------
 
-    @property  # type: ignore[override]
+    @property
     def routes(self) -> list[BaseRoute]:
         """Every route, in order, with include_router() prefixes applied.
 
@@ -206,7 +206,7 @@ class LazyRouter(APIRouter):
     def host(self, host: str, app: ASGIApp, name: str | None = None) -> None:
         self._declare_route(Host(host, app=app, name=name))
 
-    def include_router(self, router: APIRouter | str, **kwargs: Any) -> None:  # type: ignore[override]
+    def include_router(self, router: APIRouter | str, **kwargs: Any) -> None:
         """Include `router`; its routes stay unbuilt until requested.
 
         Accepts every `APIRouter.include_router()` argument. `router` may be an
@@ -446,4 +446,4 @@ def _empty_path_names(router: APIRouter | RouterImport, prefix: str = "") -> Ite
             if path is not None and not prefix + path:
                 yield getattr(item.endpoint, "name", "unknown")
         elif not prefix + router.prefix + item.path:
-            yield item.options.get("name") or getattr(item.endpoint, "__name__", "unknown")
+            yield str(item.options.get("name") or getattr(item.endpoint, "__name__", "unknown"))

@@ -117,9 +117,7 @@ def _fill(
                 kwargs["responses"] = {418: {"description": f"teapot {item_id}"}}
             router.include_router(child, **kwargs)
         elif item.kind == "api":
-            router.add_api_route(
-                item.path, _api_endpoint(item_id), methods=item.methods, status_code=item.status_code
-            )
+            router.add_api_route(item.path, _api_endpoint(item_id), methods=item.methods, status_code=item.status_code)
         elif item.kind == "starlette":
             router.add_route(item.path, _starlette_endpoint(item_id), methods=item.methods)
         else:

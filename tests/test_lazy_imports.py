@@ -145,7 +145,9 @@ def test_a_prefix_is_required() -> None:
     ("import_string", "reason"),
     [
         pytest.param("lazyshop.broken:router", "RuntimeError: database URL missing", id="module-raises"),
-        pytest.param("lazyshop.missing:router", "ModuleNotFoundError: No module named 'lazyshop.missing'", id="missing"),
+        pytest.param(
+            "lazyshop.missing:router", "ModuleNotFoundError: No module named 'lazyshop.missing'", id="missing"
+        ),
         pytest.param("lazyshop.not_a_router:router", "router is a int, not an APIRouter", id="not-a-router"),
         pytest.param("lazyshop.with_lifespan:router", "it has a lifespan or startup/shutdown handlers", id="lifespan"),
     ],
