@@ -74,6 +74,7 @@ __all__ = (
     "RouterImport",
     "lift",
     "lift_through",
+    "resolve_route",
     "validate_path",
 )
 
@@ -471,6 +472,20 @@ def _describe_endpoint(endpoint: Callable[..., Any]) -> str:
     if code is None:
         return name
     return f"{name}, {code.co_filename}:{code.co_firstlineno}"
+
+
+def resolve_route(route: BaseRoute) -> LazyRouterError | None:
+    """Build `route` if it is deferred; return the error if that fails."""
+    if isinstance(route, BrokenRoute):
+        return route.error
+    factory: _RouteFactory | None = route.__dict__.get("_lazyrouter_factory")
+    if factory is None:
+        return None
+    try:
+        factory.resolve(route)
+    except RouteBuildError as error:
+        return error
+    return None
 
 
 def _deferred_route(declaration: Declaration, index: RouteIndex) -> BaseRoute:

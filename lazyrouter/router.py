@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import FastAPIError
 from starlette.datastructures import URLPath
@@ -29,6 +31,7 @@ from lazyrouter._factories import (
     RouterImport,
     declaration_for_route,
     has_lifespan,
+    resolve_route,
     lift_through,
     validate_path,
 )
@@ -125,6 +128,28 @@ class LazyRouter(APIRouter):
         stats.declared = _count_declared(self)
         return stats
 
+    def resolve_all(self) -> BuildStats:
+        """Build every route now, as eager FastAPI would have at import.
+
+        For a warm-up before serving: in tests, in gunicorn's `--preload`
+        master before it forks workers, in an AWS Lambda SnapStart init.
+        Every route is attempted; if some fail, the first `RouteBuildError`
+        is raised after the others are built.
+        """
+        failures = [error for _, error in self.resolve_each() if error is not None]
+        if failures:
+            raise failures[0]
+        return self.stats()
+
+    async def aresolve_all(self) -> BuildStats:
+        """`resolve_all()` in a worker thread, so the event loop keeps serving."""
+        return await anyio.to_thread.run_sync(self.resolve_all)
+
+    def resolve_each(self) -> Iterator[tuple[BaseRoute, LazyRouterError | None]]:
+        """Build each route in order; yield it with its build error, if any."""
+        for route in self.routes:
+            yield route, resolve_route(route)
+
     def _current_index(self) -> RouteIndex:
         index = self._index
         if index is None or index.version != self._version or index.routes_were_modified:
@@ -175,12 +200,17 @@ class LazyRouter(APIRouter):
         if unknown:
             raise TypeError(f"add_api_route() got an unexpected keyword argument {sorted(unknown)[0]!r}")
         validate_path(self.prefix + path)
+        if _eager_mode():
+            # Build once here, only for the errors FastAPI raises at declaration.
+            APIRouter.add_api_route(_compat.scratch_router(self), path, endpoint, **kwargs)
         self._declare(Declaration(API_ROUTE, path, endpoint, kwargs, self))
 
     def add_api_websocket_route(
         self, path: str, endpoint: Callable[..., Any], name: str | None = None, **kwargs: Any
     ) -> None:
         validate_path(self.prefix + path)
+        if _eager_mode():
+            APIRouter.add_api_websocket_route(_compat.scratch_router(self), path, endpoint, name=name, **kwargs)
         self._declare(Declaration(API_WEBSOCKET, path, endpoint, {"name": name, **kwargs}, self))
 
     # Starlette routes, mounts and hosts cost nothing to build: build them now,
@@ -377,6 +407,12 @@ class LazyRouter(APIRouter):
                 added = self._declarations[count:]
                 self._declarations[:] = added + self._declarations[:count]
             self._changed()
+
+
+def _eager_mode() -> bool:
+    """`LAZYROUTER_EAGER=1` builds every route at declaration too, for test suites
+    that rely on FastAPI raising declaration errors at import."""
+    return os.environ.get("LAZYROUTER_EAGER", "").lower() in ("1", "true", "yes")
 
 
 def _snapshot(router: APIRouter) -> list[Any]:

@@ -514,3 +514,45 @@ def test_custom_convertors_and_path_params_keep_order(mode: str) -> None:
     assert client.get("/say/HELLO").json() == "shout hello"
     assert client.get("/say/hello/x").json() == "path hello/x"
     assert app.url_path_for("<lambda>", words="a/b") == "/say/A/B"
+
+
+# -- warm-up and the eager switch ---------------------------------------------------------
+
+
+def test_resolve_all_builds_everything_and_reports_the_first_failure() -> None:
+    router = LazyRouter()
+    router.get("/a")(lambda: "a")
+    router.get("/b")(lambda: "b")
+    app = LazyFastAPI()
+    app.include_router(router)
+    stats = app.router.resolve_all()
+    assert (stats.declared, stats.built, stats.failed) == (2, 2, 0)
+    router.get("/broken/{model}")(broken_path_param)
+    with pytest.raises(RouteBuildError, match=r"GET /broken/\{model\}"):
+        app.router.resolve_all()
+    assert TestClient(app).get("/a").json() == "a"
+
+
+def test_aresolve_all_builds_in_a_worker_thread() -> None:
+    import anyio
+
+    app = LazyFastAPI()
+    app.get("/a")(lambda: "a")
+    stats = anyio.run(app.router.aresolve_all)
+    assert stats.built == 1
+
+
+def test_eager_switch_raises_declaration_errors_at_declaration(monkeypatch: pytest.MonkeyPatch) -> None:
+    router = LazyRouter()
+    router.get("/fine/{model}")(broken_path_param)  # deferred: no error yet
+    monkeypatch.setenv("LAZYROUTER_EAGER", "1")
+    with pytest.raises(AssertionError, match="Path params must be of one of the supported types"):
+        router.get("/broken/{model}")(broken_path_param)
+    router.get("/ok")(lambda: "ok")
+    assert TestClient(_app_with(router)).get("/ok").json() == "ok"
+
+
+def _app_with(router: APIRouter) -> FastAPI:
+    app = LazyFastAPI()
+    app.include_router(router)
+    return app
