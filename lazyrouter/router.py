@@ -31,8 +31,8 @@ from lazyrouter._factories import (
     RouterImport,
     declaration_for_route,
     has_lifespan,
-    resolve_route,
     lift_through,
+    resolve_route,
     validate_path,
 )
 from lazyrouter.exceptions import LazyRouterError
