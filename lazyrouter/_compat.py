@@ -12,6 +12,8 @@ from typing import Any
 
 import fastapi
 import fastapi.routing
+import pydantic
+import starlette.routing
 from fastapi import APIRouter
 from starlette.routing import BaseRoute
 from starlette.types import Scope
@@ -41,6 +43,13 @@ __all__ = (
 )
 
 FASTAPI_VERSION = tuple(int(part) for part in fastapi.__version__.split(".")[:3] if part.isdigit())
+MINIMUM_FASTAPI = (0, 115)
+
+if FASTAPI_VERSION < MINIMUM_FASTAPI or not pydantic.VERSION.startswith("2."):  # pragma: no cover
+    raise ImportError(
+        f"lazyrouter needs FastAPI 0.115 or later with Pydantic 2; found FastAPI {fastapi.__version__} "
+        f"with Pydantic {pydantic.VERSION}. Upgrade with: pip install 'fastapi>=0.115' 'pydantic>=2'"
+    )
 
 # Keyword arguments the installed FastAPI accepts; lazyrouter forwards what the
 # user passed and only reads the ones it must combine.
@@ -53,6 +62,7 @@ _ROUTER_INIT_PARAMETERS = frozenset(inspect.signature(APIRouter.__init__).parame
 _IncludedRouter: type[BaseRoute] | None = getattr(fastapi.routing, "_IncludedRouter", None)
 _get_scope_included_router = getattr(fastapi.routing, "_get_scope_included_router", None)
 _DefaultLifespan = getattr(fastapi.routing, "_DefaultLifespan", None)
+_StarletteDefaultLifespan = getattr(starlette.routing, "_DefaultLifespan", None)
 
 INCLUDES_ARE_LIVE = _IncludedRouter is not None
 """FastAPI >= 0.137 includes routers by reference: routes added to an included
@@ -137,7 +147,14 @@ def merge_lifespan(original: Any, nested: Any) -> Any:
 
 
 def is_default_lifespan(lifespan_context: Any) -> bool:
-    return _DefaultLifespan is not None and isinstance(lifespan_context, _DefaultLifespan)
+    """Whether a router runs only its on_startup/on_shutdown handlers.
+
+    FastAPI >= 0.137 has its own `_DefaultLifespan`; earlier releases use
+    Starlette's (whose `lifespan_context` is the `Router._DefaultLifespan`
+    instance of Starlette >= 0.3x).
+    """
+    defaults = tuple(cls for cls in (_DefaultLifespan, _StarletteDefaultLifespan) if cls is not None)
+    return isinstance(lifespan_context, defaults)
 
 
 def router_init_kwargs(router: APIRouter) -> dict[str, Any]:

@@ -105,7 +105,11 @@ def test_hostile_paths_answer_like_eager_fastapi(method: str, raw_path: bytes) -
 
 def test_huge_headers_answer_like_eager_fastapi() -> None:
     headers = [(b"host", b"testserver"), (b"x-token", b"s" * 100_000)] + [(b"x-%d" % i, b"v") for i in range(2000)]
-    assert call(LAZY, "GET", b"/r1/", headers) == call(EAGER, "GET", b"/r1/", headers) == (401, b'{"detail":"Unauthorized"}')
+    assert (
+        call(LAZY, "GET", b"/r1/", headers)
+        == call(EAGER, "GET", b"/r1/", headers)
+        == (401, b'{"detail":"Unauthorized"}')
+    )
 
 
 @settings(max_examples=300)
