@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import importlib.util
 import json
 import os
@@ -27,7 +28,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,8 +39,6 @@ import httpx
 import pytest
 from starlette.routing import Match
 
-pytest.importorskip("gunicorn")
-pytest.importorskip("uvicorn_worker")
 if sys.platform == "win32":  # pragma: no cover
     pytest.skip("gunicorn and POSIX signals", allow_module_level=True)
 
@@ -53,7 +52,7 @@ POLL_SECONDS = 0.05
 ROUTERS = 20
 GUARDED = {number for number in range(ROUTERS) if number % 2 == 0}
 # Headers the server adds and the in-process eager twin cannot know.
-SERVER_HEADERS = {"date", "server"}
+SERVER_HEADERS = {"date", "server", "x-worker-pid"}
 
 APP_MODULE = "lazyrouter_server_app"
 APP_SOURCE = '''
@@ -88,6 +87,22 @@ def log_lifespan(event):
     if path:
         with open(path, "a") as log:
             log.write(f"{event} {os.getpid()}\\n")
+
+
+class WorkerPid:
+    """Names the worker process that answered, in a header the test does not compare."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        async def send_with_pid(message):
+            if message["type"] == "http.response.start":
+                pid = str(os.getpid()).encode()
+                message = {**message, "headers": [*message.get("headers", []), (b"x-worker-pid", pid)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_pid if scope["type"] == "http" else send)
 
 
 @asynccontextmanager
@@ -147,6 +162,7 @@ def make_router(router_class, number):
 def build_app(lazy):
     app_class, router_class = (LazyFastAPI, LazyRouter) if lazy else (FastAPI, APIRouter)
     app = app_class(title="servers", lifespan=lifespan)
+    app.add_middleware(WorkerPid)
     for number in range(ROUTERS):
         # Half the routers need the x-token header, through an include-level dependency.
         dependencies = [Depends(require_token)] if number % 2 == 0 else []
@@ -290,25 +306,33 @@ class Answer:
     body: bytes
 
     @classmethod
-    def of(cls, response: httpx.Response) -> Answer:
-        headers = tuple(
-            (name.lower(), value) for name, value in response.headers.multi_items() if name.lower() not in SERVER_HEADERS
-        )
-        return cls(response.status_code, headers, response.content)
+    def of(cls, response: httpx.Response, origin: str) -> Answer:
+        """The response, less the headers only a server adds, with the asked
+        server's origin in a redirect's location written as `<origin>`."""
+        headers = []
+        for name, value in response.headers.multi_items():
+            name = name.lower()
+            if name in SERVER_HEADERS:
+                continue
+            if name == "location" and value.startswith(origin + "/"):
+                value = "<origin>" + value[len(origin) :]
+            headers.append((name, value))
+        return cls(response.status_code, tuple(headers), response.content)
 
 
 async def send(client: httpx.AsyncClient, req: Req) -> httpx.Response:
     return await client.request(req.method, req.url, headers=list(req.headers), content=req.content or None)
 
 
-async def eager_answers(module: ModuleType, base_url: str, requests: list[Req]) -> dict[Req, Answer]:
+async def eager_answers(module: ModuleType, requests: list[Req]) -> dict[Req, Answer]:
     """Each distinct request answered by the eager twin, in-process."""
     app = module.build_app(False)
     transport = httpx.ASGITransport(app=app)
+    origin = f"http://{HOST}:8000"
     answers: dict[Req, Answer] = {}
-    async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+    async with httpx.AsyncClient(transport=transport, base_url=origin) as client:
         for req in dict.fromkeys(requests):
-            answers[req] = Answer.of(await send(client, req))
+            answers[req] = Answer.of(await send(client, req), origin)
     return answers
 
 
@@ -319,32 +343,47 @@ class LoadResult:
     errors: list[str] = field(default_factory=list)
     mismatches: list[str] = field(default_factory=list)
     statuses: collections.Counter[int] = field(default_factory=collections.Counter)
+    workers: collections.Counter[int] = field(default_factory=collections.Counter)
     seconds: float = 0.0
 
 
 async def run_load(base_url: str, requests: list[Req], expected: dict[Req, Answer]) -> LoadResult:
+    """Every request once, at most CONCURRENCY at a time, checked against `expected`."""
     result = LoadResult(requests=len(requests))
     semaphore = asyncio.Semaphore(CONCURRENCY)
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    # One single-connection client per concurrent request: httpcore's pool
+    # spends time quadratic in its size, which made one 50-connection client
+    # the slowest part of the test, several times slower than the server.
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    clients = [
+        httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0, trust_env=False) for _ in range(CONCURRENCY)
+    ]
+    idle = list(clients)
 
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0, trust_env=False) as client:
+    async def one(req: Req) -> None:
+        async with semaphore:
+            client = idle.pop()
+            try:
+                response = await send(client, req)
+            except Exception as error:  # every failure is counted and reported
+                result.errors.append(f"{req.describe()}: {type(error).__name__}: {error}")
+                return
+            finally:
+                idle.append(client)
+        result.answered += 1
+        result.statuses[response.status_code] += 1
+        result.workers[int(response.headers["x-worker-pid"])] += 1
+        got = Answer.of(response, base_url)
+        if got != expected[req]:
+            result.mismatches.append(f"{req.describe()}\n  expected {expected[req]}\n  got      {got}")
 
-        async def one(req: Req) -> None:
-            async with semaphore:
-                try:
-                    response = await send(client, req)
-                except Exception as error:  # every failure is counted and reported
-                    result.errors.append(f"{req.describe()}: {type(error).__name__}: {error}")
-                    return
-            result.answered += 1
-            result.statuses[response.status_code] += 1
-            got = Answer.of(response)
-            if got != expected[req]:
-                result.mismatches.append(f"{req.describe()}\n  expected {expected[req]}\n  got      {got}")
-
+    try:
         started = time.perf_counter()
         await asyncio.gather(*(one(req) for req in requests))
         result.seconds = time.perf_counter() - started
+    finally:
+        for client in clients:
+            await client.aclose()
     return result
 
 
@@ -464,17 +503,20 @@ def serving(kind: ServerKind, app_dir: Path, log_dir: Path) -> Iterator[Server]:
             try:
                 wait_ready(server, kind.workers)
             except ServerExited as exited:
-                if "address already in use" in str(exited).lower() and attempt < 2:
+                in_use = ("address already in use", "connection in use")  # uvicorn's, gunicorn's words
+                if any(words in str(exited).lower() for words in in_use) and attempt < 2:
                     continue
                 raise AssertionError(f"server exited with {process.returncode} before it was ready\n{exited}") from None
             yield server
             return
         finally:
-            if process.poll() is None:
-                # Only if the test failed before its graceful stop: the server's
-                # own process group (start_new_session), workers included.
+            # After a failure, or workers left behind by a graceful stop: the
+            # processes of the server's own session (start_new_session), only.
+            try:
                 os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=EXIT_SECONDS)
+            except ProcessLookupError:
+                pass
+            process.wait(timeout=EXIT_SECONDS)
 
 
 def stop(server: Server, stop_signal: signal.Signals) -> int:
@@ -499,15 +541,14 @@ def built_counts(server: Server, probes: int) -> dict[int, int]:
 # -- the app module -----------------------------------------------------------
 
 
-@pytest.fixture
-def app_dir(tmp_path: Path) -> Iterator[Path]:
-    directory = tmp_path / "app"
-    directory.mkdir()
+@pytest.fixture(scope="module")
+def app_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("app")
     (directory / f"{APP_MODULE}.py").write_text(APP_SOURCE)
-    yield directory
+    return directory
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def app_module(app_dir: Path) -> Iterator[ModuleType]:
     """The app module, imported in this process for its eager twin."""
     spec = importlib.util.spec_from_file_location(APP_MODULE, app_dir / f"{APP_MODULE}.py")
@@ -521,9 +562,22 @@ def app_module(app_dir: Path) -> Iterator[ModuleType]:
         del sys.modules[APP_MODULE]
 
 
-def test_the_request_mix_reaches_every_route_and_error_status(app_module: ModuleType) -> None:
-    requests = make_requests(DEFAULT_LOAD)
-    answers = asyncio.run(eager_answers(app_module, f"http://{HOST}:8000", requests))
+@pytest.fixture(scope="module")
+def expected_answers(app_module: ModuleType) -> Callable[[int], tuple[list[Req], dict[Req, Answer]]]:
+    """The requests of a load and the eager twin's answers, computed once per load."""
+
+    @functools.cache
+    def for_load(load: int) -> tuple[list[Req], dict[Req, Answer]]:
+        requests = make_requests(load)
+        return requests, asyncio.run(eager_answers(app_module, requests))
+
+    return for_load
+
+
+def test_the_request_mix_reaches_every_route_and_error_status(
+    app_module: ModuleType, expected_answers: Callable[[int], tuple[list[Req], dict[Req, Answer]]]
+) -> None:
+    requests, answers = expected_answers(DEFAULT_LOAD)
     assert {200, 201, 204, 307, 401, 404, 405, 422} <= {answers[req].status for req in requests}
     # Every route of every router answers some request itself (matched in full).
     routes = [route for route in app_module.build_app(True).routes if re.match(r"/r\d", route.path)]
@@ -553,7 +607,7 @@ def test_server_under_load_answers_as_eager_fastapi_and_stops_gracefully(
     server_name: str,
     load: int,
     app_dir: Path,
-    app_module: ModuleType,
+    expected_answers: Callable[[int], tuple[list[Req], dict[Req, Answer]]],
     tmp_path: Path,
     request: pytest.FixtureRequest,
     record_property: Any,
@@ -561,13 +615,15 @@ def test_server_under_load_answers_as_eager_fastapi_and_stops_gracefully(
     if request.node.get_closest_marker("slow") and not _slow_selected(request.config):
         pytest.skip("the long load runs with -m slow or LAZYROUTER_LOAD_REQUESTS (tox -e slow)")
     kind = SERVERS[server_name]
-    requests = make_requests(load)
+    if isinstance(kind, Gunicorn):
+        pytest.importorskip("gunicorn")
+        pytest.importorskip("uvicorn_worker")
+    requests, expected = expected_answers(load)
     log_dir = tmp_path / "logs"
     log_dir.mkdir()
 
     with serving(kind, app_dir, log_dir) as server:
         assert server.base_url.startswith(f"http://{HOST}:")
-        expected = asyncio.run(eager_answers(app_module, server.base_url, requests))
         before = built_counts(server, probes=4 * kind.workers)
         # Nothing but the probe route itself is built in the workers reached.
         assert set(before.values()) == {1}, before
@@ -581,7 +637,8 @@ def test_server_under_load_answers_as_eager_fastapi_and_stops_gracefully(
         f"{server_name} load={load}: {result.answered}/{result.requests} requests answered, "
         f"{len(result.errors)} errors, {len(result.mismatches)} differences from eager FastAPI, "
         f"{result.seconds:.2f}s ({result.answered / result.seconds:.0f} req/s), "
-        f"statuses {dict(sorted(result.statuses.items()))}, routes built by worker {after}"
+        f"statuses {dict(sorted(result.statuses.items()))}, requests by worker {dict(result.workers)}, "
+        f"routes built by worker {after}"
     )
     print(summary)
     record_property("requests", result.requests)
@@ -607,3 +664,4 @@ def test_server_under_load_answers_as_eager_fastapi_and_stops_gracefully(
     for pid in pids:
         assert [event for event, event_pid in events if event_pid == pid] == ["startup", "shutdown"], events
     assert set(after) <= pids
+    assert set(result.workers) <= pids
