@@ -127,7 +127,11 @@ def requests(draw: st.DrawFn, spec: RouterSpec) -> list[tuple[str, str, dict[str
         elif tweak == "unknown":
             path = "/nowhere" + path
         elif tweak == "double_slash":
-            path = path.replace("/", "//", 1)
+            # Not at the start: HTTP clients refuse "//" there (raw ASGI tests cover it).
+            cut = path.find("/", 1)
+            path = path[:cut] + "/" + path[cut:] if cut > 0 else path + "//x"
+        if path.startswith("//"):
+            path = "/" + path.lstrip("/")  # HTTP clients refuse it; tests/test_hostile_input.py sends it raw
         method = draw(st.sampled_from([*HTTP_METHODS, "get", "PROPFIND"]))
         headers = {}
         if draw(st.booleans()):
