@@ -277,6 +277,7 @@ class Config:
     repeats: int
     batch_target_s: float
     first_hit_samples: int
+    plot: str | None = None
 
 
 def available_frameworks() -> tuple[list[str], dict[str, str]]:
@@ -400,6 +401,59 @@ async def run(config: Config, frameworks: list[str]) -> None:
                 )
                 gc.collect()
     print_tables(frameworks, config.counts, warm, hits, builds)
+    print_targets(config.counts, warm)
+    if config.plot:
+        plot(frameworks, config.counts, warm, config.plot)
+
+
+def print_targets(counts: tuple[int, ...], warm: dict[tuple[str, str, int], dict[str, float]]) -> None:
+    """The issue's routing targets for lazyrouter, met or not, per layout."""
+    smallest, largest = counts[0], counts[-1]
+    print(f"\ntargets for lazyrouter ({largest} vs {smallest} routes; ratios of median us/request)")
+    for layout in LAYOUTS:
+        lazy_small = warm.get(("lazyrouter", layout, smallest), {})
+        lazy_large = warm.get(("lazyrouter", layout, largest), {})
+        eager_small = warm.get((BASELINE, layout, smallest), {})
+        checks = [
+            ("last route at the largest size <= 1.1x its cost at the smallest", "last", lazy_large, lazy_small, 1.1),
+            ("404 at the largest size <= 1.2x its cost at the smallest", "404", lazy_large, lazy_small, 1.2),
+        ]
+        checks += [
+            (f"{probe} at {smallest} routes <= 1.0x eager FastAPI", probe, lazy_small, eager_small, 1.0)
+            for probe in PROBES
+        ]
+        for label, probe, value, base, limit in checks:
+            if probe not in value or probe not in base:
+                continue
+            ratio = value[probe] / base[probe]
+            verdict = "met" if ratio <= limit else "NOT met"
+            print(f"  [{layout}] {label}: {ratio:.2f}x  {verdict}")
+
+
+def plot(
+    frameworks: list[str], counts: tuple[int, ...], warm: dict[tuple[str, str, int], dict[str, float]], out: str
+) -> None:
+    """Per-request cost by route count, one panel per probe (log-log)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    layout = LAYOUTS[0]
+    fig, axes = plt.subplots(1, len(PROBES), figsize=(4 * len(PROBES), 3.6), sharey=True)
+    for axis, probe in zip(axes, PROBES, strict=True):
+        for framework in frameworks:
+            points = [(n, warm[(framework, layout, n)][probe]) for n in counts if (framework, layout, n) in warm]
+            axis.plot([n for n, _ in points], [v for _, v in points], marker="o", label=framework)
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_title(f"{probe} ({layout})")
+        axis.set_xlabel("routes")
+    axes[0].set_ylabel("us per request (median)")
+    axes[0].legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -409,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--counts", type=int, nargs="+", help="route counts (multiples of 10)")
     p.add_argument("--repeats", type=int, help=f"R, timed batches (default {REPEATS})")
     p.add_argument("--frameworks", nargs="+", choices=FRAMEWORKS, default=list(FRAMEWORKS))
+    p.add_argument("--plot", metavar="PNG", help="write a chart of per-request cost by route count (matplotlib)")
     args = p.parse_args(argv)
     counts = tuple(args.counts or (QUICK_ROUTE_COUNTS if args.quick else ROUTE_COUNTS))
     if any(n < ROUTES_PER_ROUTER or n % ROUTES_PER_ROUTER for n in counts):
@@ -418,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
         repeats=args.repeats or (QUICK_REPEATS if args.quick else REPEATS),
         batch_target_s=QUICK_BATCH_TARGET_S if args.quick else BATCH_TARGET_S,
         first_hit_samples=QUICK_FIRST_HIT_SAMPLES if args.quick else FIRST_HIT_SAMPLES,
+        plot=args.plot,
     )
     usable, missing = available_frameworks()
     frameworks = [f for f in args.frameworks if f in usable]

@@ -19,6 +19,7 @@ anything needs more than that, it builds the real route with FastAPI's own
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import inspect
 import logging
@@ -568,6 +569,10 @@ def lift_through(declaration: Declaration, chain: Chain) -> Declaration | None:
     return lifted
 
 
+CACHE_SIZE: Final = 1024
+CACHED_PATH_LENGTH: Final = 200
+"""Longer paths are looked up every time, so the cache stays small."""
+
 Item = Declaration | Branch | None
 Order = tuple[int, ...]
 
@@ -598,6 +603,8 @@ class RouteIndex:
         self.lock = threading.RLock()
         self.stats = BuildStats()
         self.root = self._index((), items)
+        # Per instance: a cache on the class would keep every index (and app) alive.
+        self._cached_candidates = functools.lru_cache(maxsize=CACHE_SIZE)(self._candidates)
         self._routes: list[BaseRoute] | None = None
         self._routes_length = 0
 
@@ -643,7 +650,16 @@ class RouteIndex:
                 found[order] = entry
 
     def candidates(self, route_path: str, redirect_path: str | None = None) -> list[BaseRoute]:
-        """Routes that may match `route_path` (or `redirect_path`), in order."""
+        """Routes that may match `route_path` (or `redirect_path`), in order.
+
+        Answers for short paths are remembered, at most `CACHE_SIZE` of them;
+        the cache belongs to this index and goes when the routes change.
+        """
+        if len(route_path) > CACHED_PATH_LENGTH:
+            return self._candidates(route_path, redirect_path)
+        return self._cached_candidates(route_path, redirect_path)
+
+    def _candidates(self, route_path: str, redirect_path: str | None) -> list[BaseRoute]:
         found: dict[Order, BaseRoute] = {}
         self._lookup(self.root, route_path, found)
         if redirect_path is not None:
