@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import FastAPI
 
+from lazyrouter import _snapshot
 from lazyrouter.router import LazyRouter
 
 __all__ = ("LazyFastAPI",)
@@ -24,6 +26,29 @@ class LazyFastAPI(FastAPI):
 
     router: LazyRouter
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, openapi_snapshot: str | os.PathLike[str] | None = None, **kwargs: Any) -> None:
+        """`openapi_snapshot`: a file written by `lazyrouter openapi --snapshot`.
+
+        `/openapi.json` (and `/docs`, `/redoc`) then serve it without building
+        a route, as long as its fingerprint matches the routes declared; if
+        not, the document is generated as usual and a warning is logged.
+        """
         super().__init__(**kwargs)
         self.router = LazyRouter._from_router(self.router)
+        self.openapi_snapshot = openapi_snapshot
+        self._snapshot_version: int | None = None
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_snapshot is not None:
+            version = self.router._get_routes_version()
+            if self._snapshot_version is None:
+                document = _snapshot.load(self.openapi_snapshot, self.router)
+                if document is None:
+                    self.openapi_snapshot = None  # stale or unreadable: generate from now on
+                    return super().openapi()
+                self.openapi_schema, self._snapshot_version = document, version
+            if version == self._snapshot_version and self.openapi_schema:
+                return self.openapi_schema
+            # Routes declared after the snapshot was checked: generate.
+            self.openapi_snapshot, self.openapi_schema = None, None
+        return super().openapi()

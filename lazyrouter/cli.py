@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
+from lazyrouter import _snapshot
 from lazyrouter._factories import resolve_route
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 from lazyrouter.router import LazyRouter
@@ -167,7 +168,12 @@ def command_check(args: argparse.Namespace) -> int:
 
 def command_openapi(args: argparse.Namespace) -> int:
     app = load_app(args.app)
-    document = json.dumps(app.openapi(), indent=2, sort_keys=False)
+    if args.snapshot:
+        if not isinstance(app.router, LazyRouter):
+            raise LoadError(f"{args.app!r} is not served by a LazyRouter: a snapshot needs LazyFastAPI")
+        document = _snapshot.dump(app.openapi(), app.router)
+    else:
+        document = json.dumps(app.openapi(), indent=2, sort_keys=False)
     if args.output == "-":
         print(document)
     else:
@@ -271,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("app")
     openapi.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
+    openapi.add_argument(
+        "--snapshot", action="store_true", help="write a snapshot for LazyFastAPI(openapi_snapshot=FILE)"
+    )
     openapi.set_defaults(run=command_openapi)
     profile = commands.add_parser("profile", help="where start-up time goes")
     profile.add_argument("app")
