@@ -75,9 +75,7 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[Callable[..., Any]]:
     return built
 
 
-def test_a_fresh_snapshot_is_served_without_building_routes(
-    snapapp: Any, tmp_path: Path, builds: list[Any]
-) -> None:
+def test_a_fresh_snapshot_is_served_without_building_routes(snapapp: Any, tmp_path: Path, builds: list[Any]) -> None:
     assert main(["openapi", "snapapp:app", "--snapshot", "-o", "snapshot.json"]) == 0
     live = TestClient(snapapp.make_app()).get("/openapi.json").json()
     builds.clear()
