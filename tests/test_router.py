@@ -527,7 +527,7 @@ def test_resolve_all_builds_everything_and_reports_the_first_failure() -> None:
     app.include_router(router)
     stats = app.router.resolve_all()
     assert (stats.declared, stats.built, stats.failed) == (2, 2, 0)
-    router.get("/broken/{model}")(broken_path_param)
+    app.get("/broken/{model}")(broken_path_param)
     with pytest.raises(RouteBuildError, match=r"GET /broken/\{model\}"):
         app.router.resolve_all()
     assert TestClient(app).get("/a").json() == "a"
