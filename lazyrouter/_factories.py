@@ -194,19 +194,27 @@ def _api_options_of(source: Any, route: BaseRoute) -> dict[str, Any]:
         if hasattr(source, name)
     }
     options["route_class_override"] = type(route)
+    # The route's own methods set, not the context's rebuilt one: building from
+    # it rebuilds it exactly once, as FastAPI's effective context did.
+    options["methods"] = getattr(route, "methods", options.get("methods"))
     if getattr(source, "stream_item_type", None) is not None:
         # The item type of a streaming endpoint is inferred, never passed in.
         options["response_model"] = Default(None)
     return options
 
 
-def lift(declaration: Declaration, include: dict[str, Any], parent: APIRouter) -> Declaration | None:
+def lift(
+    declaration: Declaration, include: dict[str, Any], parent: APIRouter, *, final: bool = True
+) -> Declaration | None:
     """The declaration on `parent` equivalent to `declaration` included with `include`.
 
     The rules are FastAPI's: its include context and effective route context
     (FastAPI >= 0.137) combine every setting the same way, level by level. The
     including router's own settings are applied later, when the route is built
     with `parent.add_api_route()`. Returns None for a route FastAPI would drop.
+
+    `final` is False when FastAPI itself will derive the served route from the
+    result (a LazyRouter included into a plain router, FastAPI >= 0.137).
     """
     if declaration.kind == STARLETTE_COPY:
         # Still the original route: FastAPI >= 0.137 copies it once, under the
@@ -221,7 +229,7 @@ def lift(declaration: Declaration, include: dict[str, Any], parent: APIRouter) -
             websocket_options = {"name": route.name, "dependencies": list(route.dependencies)}
             declaration = Declaration(API_WEBSOCKET, route.path, route.endpoint, websocket_options, None)
         elif _compat.INCLUDES_ARE_LIVE:
-            return lift(Declaration(STARLETTE_COPY, "", route, {}, None), include, parent)
+            return lift(Declaration(STARLETTE_COPY, "", route, {}, None), include, parent, final=final)
         else:
             # FastAPI < 0.137 copies the route at every include level, and
             # never applies the including router's prefix to it.
@@ -240,10 +248,11 @@ def lift(declaration: Declaration, include: dict[str, Any], parent: APIRouter) -
         return Declaration(API_WEBSOCKET, path, declaration.endpoint, options, parent)
 
     methods = options.get("methods")
-    if not _compat.INCLUDES_ARE_LIVE or not isinstance(methods, set):
+    if not _compat.INCLUDES_ARE_LIVE or (final and not isinstance(methods, set)):
         # FastAPI rebuilds the methods set from the included route's set: once
-        # in all (>= 0.137), or at every include level (< 0.137). Rebuilding
-        # alike keeps set iteration order, and so the Allow header, identical.
+        # in all (>= 0.137, where it is left to FastAPI when not `final`), or at
+        # every include level (< 0.137). Rebuilding alike keeps set iteration
+        # order, and so the Allow header and the operation id, identical.
         options["methods"] = {method.upper() for method in (["GET"] if methods is None else methods)}
     options["tags"] = [*(include.get("tags") or []), *router.tags, *(options.get("tags") or [])]
     options["responses"] = {
@@ -550,6 +559,8 @@ class Branch:
     chain: Chain
     snapshot: list[Any] | None = None
     """The router's items as included (see `Inclusion.snapshot`)."""
+    final: bool = True
+    """Whether the routes lifted from it are served as they are (see `lift`)."""
     level: _Level | None = None
     """The branch's own routes and branches, indexed once expanded."""
 
@@ -559,13 +570,13 @@ class Branch:
         return "".join(parent.prefix + options.get("prefix", "") for options, parent in reversed(self.chain))
 
 
-def lift_through(declaration: Declaration, chain: Chain) -> Declaration | None:
+def lift_through(declaration: Declaration, chain: Chain, *, final: bool = True) -> Declaration | None:
     """Lift `declaration` through each include of `chain`, innermost first."""
     lifted: Declaration | None = declaration
     for options, parent in chain:
         if lifted is None:
             break
-        lifted = lift(lifted, options, parent)
+        lifted = lift(lifted, options, parent, final=final)
     return lifted
 
 

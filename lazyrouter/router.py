@@ -90,6 +90,7 @@ class LazyRouter(APIRouter):
         self._index: RouteIndex | None = None
         self._included_indexes: dict[int, tuple[weakref.ref[Any], RouteIndex]] = {}
         self._bound = False
+        self._serves_app = False  # the router of a FastAPI app, not included by one
         # include_router() merges lifespans even when every one is FastAPI's
         # default; this remembers whether any real one was given.
         self._has_lifespan = kwargs.get("lifespan") is not None
@@ -99,7 +100,7 @@ class LazyRouter(APIRouter):
     def _from_router(cls, router: APIRouter) -> LazyRouter:
         """A LazyRouter with `router`'s settings, routes and lifespan."""
         lazy = cls(**_compat.router_init_kwargs(router))
-        lazy._bound = True
+        lazy._bound = lazy._serves_app = True
         return lazy
 
     # -- what the router serves ------------------------------------------------
@@ -160,7 +161,10 @@ class LazyRouter(APIRouter):
                     self._declarations = [declaration_for_route(route) for route in index.routes]
                     self._version += 1
                 if index is None or index.version != self._version:
-                    index = self._index = RouteIndex(self, self._version, _items(self, ()), _expand)
+                    # Included into a plain router, FastAPI derives the served
+                    # routes from these; served by this router, they are final.
+                    items = _items(self, (), final=self._serves_app or not _compat.INCLUDES_ARE_LIVE)
+                    index = self._index = RouteIndex(self, self._version, items, _expand)
         return index
 
     def _changed(self) -> None:
@@ -392,7 +396,9 @@ class LazyRouter(APIRouter):
         with self._index_lock:
             if self._bound:
                 return
-            self._bound = True
+            # Called as an ASGI app: this router serves its routes as they are.
+            self._bound = self._serves_app = True
+            self._changed()
             if not isinstance(app, FastAPI) or app.router is not self:
                 return
             if self.dependency_overrides_provider is None:
@@ -421,18 +427,18 @@ def _snapshot(router: APIRouter) -> list[Any]:
     return list(_compat.effective_routes(router))
 
 
-def _items(router: APIRouter, chain: Chain, snapshot: list[Any] | None = None) -> list[Item]:
+def _items(router: APIRouter, chain: Chain, snapshot: list[Any] | None = None, *, final: bool = True) -> list[Item]:
     """`router`'s routes lifted through `chain`; its includes stay unexpanded."""
     if isinstance(router, LazyRouter):
         return [
-            lift_through(item, chain)
+            lift_through(item, chain, final=final)
             if isinstance(item, Declaration)
-            else Branch(item.router, ((item.options, router), *chain), item.snapshot)
+            else Branch(item.router, ((item.options, router), *chain), item.snapshot, final)
             for item in (router._declarations if snapshot is None else snapshot)
         ]
     # A plain APIRouter built its routes when they were declared.
     return [
-        lift_through(declaration_for_route(route, effective), chain)
+        lift_through(declaration_for_route(route, effective), chain, final=final)
         for route, effective in (_compat.effective_routes(router) if snapshot is None else snapshot)
     ]
 
@@ -450,7 +456,7 @@ def _expand(branch: Branch) -> list[Item]:
             if isinstance(resolved, LazyRouter) and isinstance(including_router, LazyRouter):
                 resolved._parents.append(weakref.ref(including_router))
         router = router.resolve()
-    return _items(router, branch.chain, branch.snapshot)
+    return _items(router, branch.chain, branch.snapshot, final=branch.final)
 
 
 def _count_declared(router: APIRouter | RouterImport) -> int:
