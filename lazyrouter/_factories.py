@@ -473,15 +473,19 @@ class _RouteFactory:
         return f"{methods} {route.__dict__['path']} ({_describe_endpoint(self.declaration.endpoint)})"
 
 
-def _describe_endpoint(endpoint: Callable[..., Any]) -> str:
-    function = inspect.unwrap(endpoint)
+def endpoint_location(endpoint: Any) -> tuple[str, str | None]:
+    """`module:qualname` of an endpoint and its `file:line` (None if unknown)."""
+    function = inspect.unwrap(endpoint) if callable(endpoint) else endpoint
     while hasattr(function, "func"):  # functools.partial
         function = function.func
     name = f"{getattr(function, '__module__', '?')}:{getattr(function, '__qualname__', repr(function))}"
     code = getattr(function, "__code__", None)
-    if code is None:
-        return name
-    return f"{name}, {code.co_filename}:{code.co_firstlineno}"
+    return name, (f"{code.co_filename}:{code.co_firstlineno}" if code is not None else None)
+
+
+def _describe_endpoint(endpoint: Callable[..., Any]) -> str:
+    name, source = endpoint_location(endpoint)
+    return name if source is None else f"{name}, {source}"
 
 
 def resolve_route(route: BaseRoute) -> LazyRouterError | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import inspect
 import json
 import os
 import re
@@ -26,7 +25,7 @@ from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
 from lazyrouter import _snapshot
-from lazyrouter._factories import resolve_route
+from lazyrouter._factories import endpoint_location, resolve_route
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 from lazyrouter.router import LazyRouter
 
@@ -88,17 +87,10 @@ class Report:
         return [problem for problem in self.problems if problem.kind == "error"]
 
 
-def _endpoint_location(endpoint: Any) -> tuple[str, str]:
-    function = inspect.unwrap(endpoint) if callable(endpoint) else endpoint
-    name = f"{getattr(function, '__module__', '?')}:{getattr(function, '__qualname__', repr(function))}"
-    code = getattr(function, "__code__", None)
-    return name, (f"{code.co_filename}:{code.co_firstlineno}" if code is not None else "?")
-
-
 def _describe(route: BaseRoute) -> tuple[list[str], str, str, str]:
     state = route.__dict__
-    endpoint, source = _endpoint_location(state.get("endpoint"))
-    return sorted(state.get("methods") or []), str(state.get("path", "")), endpoint, source
+    endpoint, source = endpoint_location(state.get("endpoint"))
+    return sorted(state.get("methods") or []), str(state.get("path", "")), endpoint, source or "?"
 
 
 def check_routes(routes: Sequence[BaseRoute], progress: TextIO | None = None) -> Report:
