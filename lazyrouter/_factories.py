@@ -109,6 +109,15 @@ class Declaration:
     owner: APIRouter | None
 
 
+def import_object(import_string: str) -> Any:
+    """The object `"package.module:attribute.path"` names (imports the module)."""
+    module_name, _, attribute = import_string.partition(":")
+    found: Any = importlib.import_module(module_name)
+    for name in attribute.split("."):
+        found = getattr(found, name)
+    return found
+
+
 def has_lifespan(router: APIRouter) -> bool:
     """Whether `router` (or a router it includes) was given a lifespan."""
     tracked = getattr(router, "_has_lifespan", None)  # a LazyRouter keeps count
@@ -128,11 +137,9 @@ class RouterImport:
     def resolve(self) -> APIRouter:
         """Import the router (once); raise `RouterImportError` naming the include."""
         if self.router is None:
-            module_name, _, attribute = self.import_string.partition(":")
+            attribute = self.import_string.partition(":")[2]
             try:
-                found: Any = importlib.import_module(module_name)
-                for name in attribute.split("."):
-                    found = getattr(found, name)
+                found = import_object(self.import_string)
             except Exception as exc:
                 raise RouterImportError(self.import_string, self.prefix, f"{type(exc).__name__}: {exc}") from exc
             if not isinstance(found, APIRouter):

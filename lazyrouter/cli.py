@@ -10,7 +10,6 @@ Imported only when the command runs; nothing here is on the request path.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import re
@@ -25,7 +24,7 @@ from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
 from lazyrouter import _snapshot
-from lazyrouter._factories import endpoint_location, resolve_route
+from lazyrouter._factories import endpoint_location, import_object, resolve_route
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 from lazyrouter.router import LazyRouter
 
@@ -45,9 +44,7 @@ def load_app(target: str) -> FastAPI:
         raise LoadError(f"expected 'module:attribute', got {target!r}")
     sys.path.insert(0, os.getcwd())
     try:
-        found: Any = importlib.import_module(module_name)
-        for name in attribute.split("."):
-            found = getattr(found, name)
+        found = import_object(target)
     except Exception as exc:
         raise LoadError(f"could not load {target!r}: {type(exc).__name__}: {exc}") from exc
     if not isinstance(found, FastAPI):
