@@ -273,8 +273,7 @@ class LazyRouter(APIRouter):
         )
         prefix = kwargs.get("prefix", "")
         if prefix:
-            assert prefix.startswith("/"), "A path prefix must start with '/'"
-            assert not prefix.endswith("/"), "A path prefix must not end with '/', as the routes will start with '/'"
+            _check_prefix(prefix)
         else:
             for name in _empty_path_names(router):
                 raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {name})")
@@ -304,8 +303,7 @@ class LazyRouter(APIRouter):
         module, _, attribute = import_string.partition(":")
         if not module or not attribute:
             raise LazyRouterError(f"Import string {import_string!r} must be of the form 'package.module:router'")
-        assert prefix.startswith("/"), "A path prefix must start with '/'"
-        assert not prefix.endswith("/"), "A path prefix must not end with '/', as the routes will start with '/'"
+        _check_prefix(prefix)
         _compat.validate_include_options(options)
         self._declarations.append(Inclusion(RouterImport(import_string, prefix), options))
         self._changed()
@@ -413,6 +411,12 @@ class LazyRouter(APIRouter):
                 added = self._declarations[count:]
                 self._declarations[:] = added + self._declarations[:count]
             self._changed()
+
+
+def _check_prefix(prefix: str) -> None:
+    """FastAPI's include_router() prefix checks, with its messages."""
+    assert prefix.startswith("/"), "A path prefix must start with '/'"
+    assert not prefix.endswith("/"), "A path prefix must not end with '/', as the routes will start with '/'"
 
 
 def _eager_mode() -> bool:
