@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lazyrouter._warmup import WarmUp
 from lazyrouter.applications import LazyFastAPI
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError, RouterImportError
 from lazyrouter.router import LazyRouter
@@ -14,5 +15,6 @@ __all__ = [
     "LazyRouterError",
     "RouteBuildError",
     "RouterImportError",
+    "WarmUp",
     "__version__",
 ]

@@ -73,6 +73,7 @@ __all__ = (
     "Inclusion",
     "RouteIndex",
     "RouterImport",
+    "is_deferred",
     "lift",
     "lift_through",
     "resolve_route",
@@ -495,6 +496,11 @@ def _describe_endpoint(endpoint: Callable[..., Any]) -> str:
     return name if source is None else f"{name}, {source}"
 
 
+def is_deferred(route: BaseRoute) -> bool:
+    """Whether `route` is still waiting for its build (or failed it)."""
+    return "_lazyrouter_factory" in route.__dict__
+
+
 def resolve_route(route: BaseRoute) -> LazyRouterError | None:
     """Build `route` if it is deferred; return the error if that fails."""
     if isinstance(route, BrokenRoute):
@@ -664,12 +670,32 @@ class RouteIndex:
                     level = branch.level = self._index(order, self.expand(branch))
         return level
 
-    def _lookup(self, level: _Level, path: str, found: dict[Order, BaseRoute]) -> None:
+    def _lookup(self, level: _Level, path: str, found: dict[Order, BaseRoute], *, expand: bool = True) -> bool:
+        """Collect into `found` the routes of `level` that may match `path`.
+
+        With `expand=False`, stop and answer False at the first branch not
+        lifted yet instead of lifting it.
+        """
         for order, entry in level.trie.lookup(path):
             if isinstance(entry, Branch):
-                self._lookup(self._expanded(order, entry), path, found)
+                if entry.level is None and not expand:
+                    return False
+                if not self._lookup(self._expanded(order, entry), path, found, expand=expand):
+                    return False
             else:
                 found[order] = entry
+        return True
+
+    def is_ready(self, route_path: str, redirect_path: str | None = None) -> bool:
+        """Whether serving `route_path` needs no lock: nothing to lift, nothing to build.
+
+        Takes no lock and builds nothing, so it can run while another thread builds.
+        """
+        found: dict[Order, BaseRoute] = {}
+        for path in (route_path, redirect_path):
+            if path is not None and not self._lookup(self.root, path, found, expand=False):
+                return False
+        return not any(is_deferred(route) for route in found.values())
 
     def candidates(self, route_path: str, redirect_path: str | None = None) -> list[BaseRoute]:
         """Routes that may match `route_path` (or `redirect_path`), in order.
@@ -709,7 +735,7 @@ class RouteIndex:
         router included by import string imported) only when the lookup
         reaches it without having found the name.
         """
-        for route in self._iter_routes(self.root):
+        for route in self.iter_routes():
             try:
                 return route.url_path_for(name, **path_params)
             except NoMatchFound:
@@ -720,6 +746,10 @@ class RouteIndex:
     def routes_were_modified(self) -> bool:
         """Whether code changed the list `routes` returned (appended to it, say)."""
         return self._routes is not None and len(self._routes) != self._routes_length
+
+    def iter_routes(self) -> Iterator[BaseRoute]:
+        """Every route, in order, lifting each branch only when the walk reaches it."""
+        return self._iter_routes(self.root)
 
     def _iter_routes(self, level: _Level) -> Iterator[BaseRoute]:
         for order, entry in level.entries:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from lazyrouter import _snapshot
+from lazyrouter._warmup import WarmUp
 from lazyrouter.router import LazyRouter
 
 __all__ = ("LazyFastAPI",)
@@ -26,17 +27,30 @@ class LazyFastAPI(FastAPI):
 
     router: LazyRouter
 
-    def __init__(self, *, openapi_snapshot: str | os.PathLike[str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        openapi_snapshot: str | os.PathLike[str] | None = None,
+        warm_up: bool | WarmUp = False,
+        **kwargs: Any,
+    ) -> None:
         """`openapi_snapshot`: a file written by `lazyrouter openapi --snapshot`.
 
         `/openapi.json` (and `/docs`, `/redoc`) then serve it without building
         a route, as long as its fingerprint matches the routes declared; if
         not, the document is generated as usual and a warning is logged.
+
+        `warm_up`: build the routes no request has needed yet in the
+        background once the first request has been answered (see `WarmUp`).
         """
         super().__init__(**kwargs)
-        self.router = LazyRouter._from_router(self.router)
+        self.router = LazyRouter._from_router(self.router, warm_up=warm_up)
         self.openapi_snapshot = openapi_snapshot
         self._snapshot_version: int | None = None
+
+    def include_router(self, router: APIRouter | str, **kwargs: Any) -> None:
+        """`FastAPI.include_router()`, also taking an import string (see `LazyRouter`)."""
+        self.router.include_router(router, **kwargs)
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_snapshot is not None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import threading
 import weakref
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from typing import Any
 
 import anyio.to_thread
@@ -35,6 +37,7 @@ from lazyrouter._factories import (
     resolve_route,
     validate_path,
 )
+from lazyrouter._warmup import WarmUp, WarmUpRun, warm_up_settings
 from lazyrouter.exceptions import LazyRouterError
 
 __all__ = ("LazyRouter",)
@@ -80,7 +83,17 @@ class LazyRouter(APIRouter):
     segment trie, so only the few routes that can match are looked at.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, warm_up: bool | WarmUp = False, **kwargs: Any) -> None:
+        """Takes every `APIRouter` argument, and:
+
+        `warm_up`: once the app has answered its first request, build the
+        routes no request has needed yet in a background thread, paced so that
+        requests come first (`True`, or a `lazyrouter.WarmUp` with its delay and
+        share of time). Runs within the app's lifespan; for the router that
+        serves the app, or one included into a plain `FastAPI` app.
+        """
+        self.warm_up = warm_up_settings(warm_up)
+        self._warm_up_run: WarmUpRun | None = None
         # Starlette's __init__ assigns `self.routes`; the setter needs these.
         self._declarations: list[Declaration | Inclusion] = []
         self._version = 0
@@ -97,9 +110,9 @@ class LazyRouter(APIRouter):
         super().__init__(**kwargs)
 
     @classmethod
-    def _from_router(cls, router: APIRouter) -> LazyRouter:
+    def _from_router(cls, router: APIRouter, **kwargs: Any) -> LazyRouter:
         """A LazyRouter with `router`'s settings, routes and lifespan."""
-        lazy = cls(**_compat.router_init_kwargs(router))
+        lazy = cls(**_compat.router_init_kwargs(router), **kwargs)
         lazy._bound = lazy._serves_app = True
         return lazy
 
@@ -124,10 +137,18 @@ class LazyRouter(APIRouter):
         return self._current_index().url_path_for(name, path_params)
 
     def stats(self) -> BuildStats:
-        """Counts of declared, built and failed routes, and time spent building."""
-        stats = self._current_index().stats
-        stats.declared = _count_declared(self)
-        return stats
+        """Counts of declared, built and failed routes, and time spent building.
+
+        Included into a plain FastAPI app (>= 0.137), the routes built to serve
+        each include count too.
+        """
+        indexes = [self._current_index(), *self._included_indexes_in_use()]
+        return BuildStats(
+            declared=_count_declared(self),
+            built=sum(index.stats.built for index in indexes),
+            failed=sum(index.stats.failed for index in indexes),
+            build_seconds=sum(index.stats.build_seconds for index in indexes),
+        )
 
     def resolve_all(self) -> BuildStats:
         """Build every route now, as eager FastAPI would have at import.
@@ -147,9 +168,56 @@ class LazyRouter(APIRouter):
         return await anyio.to_thread.run_sync(self.resolve_all)
 
     def resolve_each(self) -> Iterator[tuple[BaseRoute, LazyRouterError | None]]:
-        """Build each route in order; yield it with its build error, if any."""
+        """Build each route in order; yield it with its build error, if any.
+
+        Included into a plain FastAPI app (>= 0.137), the router serves each
+        include through its own routes, known once a request has used it:
+        those are built too.
+        """
         for route in self.routes:
             yield route, resolve_route(route)
+        for index in self._included_indexes_in_use():
+            for route in index.iter_routes():
+                yield route, resolve_route(route)
+
+    # -- background warm-up ------------------------------------------------------
+
+    # Starlette runs the router's lifespan through this attribute, and FastAPI's
+    # include_router() merges it into the including router's: wrapping it here
+    # runs the warm-up within the app's lifespan in every usage mode.
+    @property
+    def lifespan_context(self) -> Any:
+        if self.warm_up is None:
+            return self._lifespan_context
+        return functools.partial(self._lifespan_with_warm_up, self._lifespan_context)
+
+    @lifespan_context.setter
+    def lifespan_context(self, lifespan_context: Any) -> None:
+        self._lifespan_context = lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def _lifespan_with_warm_up(self, lifespan_context: Any, app: Any) -> AsyncIterator[Any]:
+        assert self.warm_up is not None
+        async with lifespan_context(app) as state:
+            run = self._warm_up_run = WarmUpRun(self.warm_up, self._serving_indexes)
+            try:
+                async with run.running():
+                    yield state
+            finally:
+                self._warm_up_run = None
+
+    def _serving_indexes(self) -> list[RouteIndex]:
+        """The indexes whose routes answer requests."""
+        if self._serves_app:
+            return [self._current_index()]
+        return self._included_indexes_in_use()
+
+    def _included_indexes_in_use(self) -> list[RouteIndex]:
+        return [
+            index
+            for reference, index in list(self._included_indexes.values())
+            if reference() is not None and index.version == self._version
+        ]
 
     def _current_index(self) -> RouteIndex:
         index = self._index
@@ -266,6 +334,12 @@ class LazyRouter(APIRouter):
         assert self is not router, (
             "Cannot include the same APIRouter instance into itself. Did you mean to include a different router?"
         )
+        if isinstance(router, LazyRouter) and router.warm_up is not None:
+            raise LazyRouterError(
+                "warm_up= belongs to the router that serves the app (LazyFastAPI(warm_up=...), or the LazyRouter "
+                "assigned to app.router): the routes of a LazyRouter included into another one are served, and "
+                "warmed up, by that router"
+            )
         contains = getattr(router, "_contains_router", None)
         assert not _compat.INCLUDES_ARE_LIVE or contains is None or not contains(self), (
             "Cannot include an APIRouter instance that already includes this router. "
@@ -290,7 +364,7 @@ class LazyRouter(APIRouter):
             self.add_event_handler("startup", handler)
         for handler in router.on_shutdown:
             self.add_event_handler("shutdown", handler)
-        self.lifespan_context = _compat.merge_lifespan(self.lifespan_context, router.lifespan_context)
+        self.lifespan_context = _compat.merge_lifespan(self._lifespan_context, router.lifespan_context)
         self._has_lifespan = self._has_lifespan or has_lifespan(router)
 
     def _include_import_string(self, import_string: str, options: dict[str, Any]) -> None:
@@ -333,9 +407,15 @@ class LazyRouter(APIRouter):
         redirect_path = None
         if scope["type"] == "http" and self.redirect_slashes and route_path != "/":
             redirect_path = route_path.rstrip("/") if route_path.endswith("/") else route_path + "/"
-        # FastAPI's own dispatch, over the only routes that can match this path
-        # or its redirect_slashes twin: same answer as scanning them all.
-        await APIRouter.app(self._view(index.candidates(route_path, redirect_path)), scope, receive, send)
+        warm_up = self._warm_up_run
+        if warm_up is None:
+            # FastAPI's own dispatch, over the only routes that can match this path
+            # or its redirect_slashes twin: same answer as scanning them all.
+            await APIRouter.app(self._view(index.candidates(route_path, redirect_path)), scope, receive, send)
+            return
+        async with _answered(warm_up, scope):
+            await warm_up.wait_until_ready(index, route_path, redirect_path)
+            await APIRouter.app(self._view(index.candidates(route_path, redirect_path)), scope, receive, send)
 
     def _view(self, routes: list[BaseRoute], **overrides: Any) -> APIRouter:
         view = APIRouter.__new__(APIRouter)
@@ -363,11 +443,17 @@ class LazyRouter(APIRouter):
         if included is None:
             await super().handle(scope, receive, send)
             return
-        routes = self._included_index(included).candidates(_compat.get_route_path(scope))
-        # The enclosing router already applied form limits and chose this
-        # router; redirects and frontends belong to it, not to this view.
-        view = self._view(routes, form_limits={}, redirect_slashes=False, _low_priority_routes=[])
-        await APIRouter.app(view, scope, receive, send)
+        index = self._included_index(included)
+        route_path = _compat.get_route_path(scope)
+        async with _answered(self._warm_up_run, scope):
+            if self._warm_up_run is not None:
+                await self._warm_up_run.wait_until_ready(index, route_path)
+            # The enclosing router already applied form limits and chose this
+            # router; redirects and frontends belong to it, not to this view.
+            view = self._view(
+                index.candidates(route_path), form_limits={}, redirect_slashes=False, _low_priority_routes=[]
+            )
+            await APIRouter.app(view, scope, receive, send)
 
     def _included_index(self, included: Any) -> RouteIndex:
         """The index of this router as seen through one FastAPI include context."""
@@ -411,6 +497,19 @@ class LazyRouter(APIRouter):
                 added = self._declarations[count:]
                 self._declarations[:] = added + self._declarations[:count]
             self._changed()
+
+
+@contextlib.asynccontextmanager
+async def _answered(warm_up: WarmUpRun | None, scope: Scope) -> AsyncIterator[None]:
+    """Tell a warm-up waiting for the first request when one has been answered
+    (a WebSocket counts once connected: it may stay open for hours)."""
+    if warm_up is not None and scope["type"] == "websocket":
+        warm_up.request_answered()
+    try:
+        yield
+    finally:
+        if warm_up is not None:
+            warm_up.request_answered()
 
 
 def _check_prefix(prefix: str) -> None:

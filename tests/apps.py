@@ -19,9 +19,11 @@ from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
-from lazyrouter import LazyFastAPI, LazyRouter
+from lazyrouter import LazyFastAPI, LazyRouter, WarmUp
 
-MODES = ("lazy_app", "assign", "optin", "plain_children", "import_strings")
+MODES = ("lazy_app", "assign", "optin", "plain_children", "import_strings", "warm_up")
+# A warm-up that builds as fast as it can, racing the requests it must not change.
+RACING_WARM_UP = WarmUp(delay=0, share=1)
 """lazyrouter's usage modes, plus LazyFastAPI over plain APIRouter children,
 and LazyFastAPI including its prefixed routers by import string."""
 
@@ -140,6 +142,8 @@ def build_app(spec: RouterSpec, mode: str) -> FastAPI:
         app, router_class = FastAPI(), LazyRouter
     elif mode == "import_strings":
         app, router_class = LazyFastAPI(), LazyRouter
+    elif mode == "warm_up":
+        app, router_class = LazyFastAPI(warm_up=RACING_WARM_UP), LazyRouter
     else:  # pragma: no cover
         raise ValueError(mode)
     # The top level is the app itself; its routes are declared on `app`, as

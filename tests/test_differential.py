@@ -172,10 +172,12 @@ def test_lazy_apps_answer_like_eager_fastapi(data: st.DataObject, spec: RouterSp
         expected = [_answer(eager, *request) for request in batch]
         expected_openapi = _answer(eager, "GET", "/openapi.json", {})
         for mode, (app, _) in lazy_apps.items():
-            client = TestClient(app, raise_server_exceptions=False)
-            for request, answer in zip(batch, expected, strict=True):
-                assert _answer(client, *request) == answer, (mode, request)
-            assert _answer(client, "GET", "/openapi.json", {}) == expected_openapi, mode
+            # Within the lifespan, as a server runs the app (the warm_up mode
+            # builds in the background meanwhile).
+            with TestClient(app, raise_server_exceptions=False) as client:
+                for request, answer in zip(batch, expected, strict=True):
+                    assert _answer(client, *request) == answer, (mode, request)
+                assert _answer(client, "GET", "/openapi.json", {}) == expected_openapi, mode
 
 
 @pytest.mark.parametrize("mode", MODES)

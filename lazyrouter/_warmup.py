@@ -1,0 +1,190 @@
+"""Background warm-up: build the routes no request has needed yet.
+
+A warm-up runs inside the app's lifespan, so it lives exactly as long as the
+server's event loop serves the app (a server that runs no lifespan warms
+nothing), and it is paced so that requests always come first:
+
+- It starts `delay` seconds after the first request has been answered, never
+  during start-up or the first request.
+- It builds in one worker thread, one route at a time, and after each build
+  sleeps so that building takes at most `share` of the wall-clock time.
+- Builds are serialized (Pydantic's deferred model builds are not safe to run
+  concurrently), so a request that needs a route built, or an included router
+  lifted, while the warm-up thread is building waits for that one build. It
+  waits on the event loop, which goes on serving every other request.
+- At shutdown it stops before the app's own shutdown code runs, once the
+  build in progress, if any, has finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+
+import anyio
+import anyio.to_thread
+from starlette.routing import BaseRoute
+
+from lazyrouter._factories import RouteIndex, is_deferred, resolve_route
+from lazyrouter.exceptions import LazyRouterError
+
+__all__ = ("WarmUp", "WarmUpRun", "warm_up_settings")
+
+logger = logging.getLogger("lazyrouter")
+
+
+@dataclass(frozen=True)
+class WarmUp:
+    """How a `LazyRouter` builds its remaining routes in the background.
+
+        app = LazyFastAPI(warm_up=WarmUp(delay=5.0, share=0.1))
+
+    `warm_up=True` means `WarmUp()`.
+    """
+
+    delay: float = 1.0
+    """Seconds to wait after the first request has been answered."""
+    share: float = 0.25
+    """At most this fraction of wall-clock time is spent building (0 < share <= 1)."""
+
+    def __post_init__(self) -> None:
+        if not self.delay >= 0:
+            raise ValueError(f"WarmUp delay must be zero or more seconds, not {self.delay!r}")
+        if not 0 < self.share <= 1:
+            raise ValueError(f"WarmUp share must be more than 0 and at most 1, not {self.share!r}")
+
+
+def warm_up_settings(value: bool | WarmUp | None) -> WarmUp | None:
+    """The settings a `warm_up=` argument stands for (None: no warm-up)."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return WarmUp()
+    if isinstance(value, WarmUp):
+        return value
+    raise TypeError(f"warm_up must be True, False or a lazyrouter.WarmUp, not {value!r}")
+
+
+_Step = tuple[BaseRoute, LazyRouterError | None]
+
+
+def _build_next(routes: Iterator[BaseRoute]) -> _Step | None:
+    """In the worker thread: walk on to the next unbuilt route and build it."""
+    for route in routes:
+        if is_deferred(route):
+            return route, resolve_route(route)
+    return None
+
+
+# After a walk, look for routes declared meanwhile at most this often.
+_RECHECK_SECONDS = 1.0
+
+
+class WarmUpRun:
+    """The warm-up of one lifespan."""
+
+    def __init__(self, settings: WarmUp, serving_indexes: Callable[[], list[RouteIndex]]) -> None:
+        self.settings = settings
+        self._serving_indexes = serving_indexes
+        self._answered = anyio.Event()  # a request has been answered since the last look
+        self._busy: anyio.Event | None = None  # set while the worker thread builds
+        self.built = 0
+        self.failed = 0
+
+    def request_answered(self) -> None:
+        self._answered.set()
+
+    async def wait_until_ready(self, index: RouteIndex, route_path: str, redirect_path: str | None = None) -> None:
+        """Wait, without blocking the event loop, until serving this path needs no lock.
+
+        A warm-up step only starts from the event loop, so once this returns
+        the request builds what it needs before the warm-up can start another.
+        """
+        while self._busy is not None and not index.is_ready(route_path, redirect_path):
+            await self._busy.wait()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(self._run)
+            try:
+                yield
+            finally:
+                # Waits for the build in progress: worker threads cannot be interrupted.
+                tasks.cancel_scope.cancel()
+
+    async def _run(self) -> None:
+        walked: list[RouteIndex] = []
+        try:
+            while True:
+                await self._answered.wait()
+                self._answered = anyio.Event()
+                # First after the first request; later when routes were declared
+                # (the router then serves a new index), after the next request.
+                if not _same(self._serving_indexes(), walked):
+                    await anyio.sleep(self.settings.delay)
+                    walked = await self._walk()
+                await anyio.sleep(_RECHECK_SECONDS)
+        except Exception:  # pragma: no cover - a bug here must not take the lifespan down
+            logger.exception("Warm-up stopped by an unexpected error")
+
+    async def _walk(self) -> list[RouteIndex]:
+        """Build every unbuilt route the router serves; return the indexes walked."""
+        started = time.perf_counter()
+        built, failed = self.built, self.failed
+        try:
+            walked = await self._build_all()
+        except anyio.get_cancelled_exc_class():
+            logger.info(
+                "Warm-up stopped at shutdown after building %d routes in %.1f s",
+                self.built - built,
+                time.perf_counter() - started,
+            )
+            raise
+        logger.info(
+            "Warm-up built %d routes in %.1f s (%d failed to build)",
+            self.built - built,
+            time.perf_counter() - started,
+            self.failed - failed,
+        )
+        return walked
+
+    async def _build_all(self) -> list[RouteIndex]:
+        pause_per_second_built = (1 - self.settings.share) / self.settings.share
+        limiter = anyio.CapacityLimiter(1)
+        walked: list[RouteIndex] = []
+        # Routes declared meanwhile give the router a new index: walk it too.
+        while not _same(indexes := self._serving_indexes(), walked):
+            walked = indexes
+            for index in indexes:
+                routes = index.iter_routes()
+                while _contains(self._serving_indexes(), index):
+                    started = time.perf_counter()
+                    step = await self._step(routes, limiter)
+                    if step is None:
+                        break
+                    if step[1] is None:
+                        self.built += 1
+                    else:
+                        self.failed += 1
+                    await anyio.sleep((time.perf_counter() - started) * pause_per_second_built)
+        return walked
+
+    async def _step(self, routes: Iterator[BaseRoute], limiter: anyio.CapacityLimiter) -> _Step | None:
+        self._busy = anyio.Event()
+        try:
+            return await anyio.to_thread.run_sync(_build_next, routes, limiter=limiter)
+        finally:
+            busy, self._busy = self._busy, None
+            busy.set()
+
+
+def _same(indexes: list[RouteIndex], others: list[RouteIndex]) -> bool:
+    return len(indexes) == len(others) and all(a is b for a, b in zip(indexes, others, strict=True))
+
+
+def _contains(indexes: list[RouteIndex], index: RouteIndex) -> bool:
+    return any(candidate is index for candidate in indexes)
