@@ -76,6 +76,7 @@ __all__ = (
     "is_deferred",
     "lift",
     "lift_through",
+    "prepare_route",
     "resolve_route",
     "validate_path",
 )
@@ -515,6 +516,17 @@ def resolve_route(route: BaseRoute) -> LazyRouterError | None:
     return None
 
 
+def prepare_route(route: BaseRoute) -> LazyRouterError | None:
+    """Build `route` if it is deferred, and the validators its first request would build.
+
+    What a warm-up does ahead of requests; a request only builds the route.
+    """
+    error = resolve_route(route)
+    if error is None:
+        _compat.complete_validators(route)
+    return error
+
+
 def _deferred_route(declaration: Declaration, index: RouteIndex) -> BaseRoute:
     target = index.target
     options = declaration.options
@@ -583,8 +595,25 @@ class Branch:
 
     @property
     def prefix(self) -> str:
-        """The path every route of the branch starts with."""
+        """The path every API route of the branch starts with."""
         return "".join(parent.prefix + options.get("prefix", "") for options, parent in reversed(self.chain))
+
+    @property
+    def common_prefix(self) -> str:
+        """The path every route of the branch starts with: what the index keys it by.
+
+        FastAPI < 0.137 gives the Starlette routes of an included router only the
+        include_router() prefixes, not the routers' own: API and Starlette routes
+        share the prefix only up to the first router that has a prefix of its own.
+        """
+        if _compat.INCLUDES_ARE_LIVE:
+            return self.prefix
+        common = []
+        for options, parent in reversed(self.chain):
+            if parent.prefix:
+                break
+            common.append(options.get("prefix", ""))
+        return "".join(common)
 
 
 def lift_through(declaration: Declaration, chain: Chain, *, final: bool = True) -> Declaration | None:
@@ -645,8 +674,9 @@ class RouteIndex:
             entry: BaseRoute | Branch
             if isinstance(item, Branch):
                 entry = item
-                segments, catch_all = _template_key(item.prefix or "/", catch_all=True)
-                if not item.prefix:
+                branch_prefix = item.common_prefix
+                segments, catch_all = _template_key(branch_prefix or "/", catch_all=True)
+                if not branch_prefix:
                     segments = []
             elif item.kind in (OBJECT, STARLETTE_COPY):
                 route = item.endpoint if item.kind == OBJECT else copy_starlette_route(item.endpoint, item.path)
@@ -686,8 +716,9 @@ class RouteIndex:
                 found[order] = entry
         return True
 
-    def is_ready(self, route_path: str, redirect_path: str | None = None) -> bool:
-        """Whether serving `route_path` needs no lock: nothing to lift, nothing to build.
+    def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool:
+        """Whether serving `route_path` needs no lock: nothing to lift, nothing to build,
+        and not `busy`, a route another thread is still working on.
 
         Takes no lock and builds nothing, so it can run while another thread builds.
         """
@@ -695,7 +726,7 @@ class RouteIndex:
         for path in (route_path, redirect_path):
             if path is not None and not self._lookup(self.root, path, found, expand=False):
                 return False
-        return not any(is_deferred(route) for route in found.values())
+        return not any(route is busy or is_deferred(route) for route in found.values())
 
     def candidates(self, route_path: str, redirect_path: str | None = None) -> list[BaseRoute]:
         """Routes that may match `route_path` (or `redirect_path`), in order.

@@ -196,3 +196,35 @@ def test_overlapping_routes_keep_registration_order(mode: str) -> None:
             assert _answer(lazy, method, path, {}) == _answer(eager, method, path, {}), (method, path)
     # `/x/{id}` was registered first, so it answers GET /x/bulk.
     assert lazy.get("/x/bulk").json()["route"] == "app_0"
+
+
+_INNER = RouterSpec(items=[RouteSpec("/", ["GET"]), RouteSpec("/{rest:path}", ["GET"], kind="starlette")])
+# Found by the thorough profile on FastAPI 0.115, where a Starlette route of an
+# included router gets only the include_router() prefixes and API routes get
+# the routers' own prefixes too: an included router's routes need not share
+# the including router's prefix ("/{rest:path}" beside "/{tenant}/v1/").
+PREFIX_SPECS = {
+    "starlette-outside-router-prefix": RouterSpec(
+        items=[
+            RouteSpec("/", ["GET"]),
+            IncludeSpec(RouterSpec(prefix="/{tenant}/v1", items=[RouteSpec("/", ["GET"]), IncludeSpec(_INNER)])),
+        ]
+    ),
+    "router-prefix-before-include-prefix": RouterSpec(
+        items=[
+            RouteSpec("/", ["GET"]),
+            IncludeSpec(RouterSpec(prefix="/api", items=[IncludeSpec(_INNER, prefix="/v1")])),
+        ]
+    ),
+}
+
+
+@pytest.mark.parametrize("spec", PREFIX_SPECS.values(), ids=PREFIX_SPECS.keys())
+@pytest.mark.parametrize("mode", MODES)
+def test_routes_of_included_routers_are_found_under_every_prefix_rule(mode: str, spec: RouterSpec) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate operation ids
+        eager = TestClient(build_app(spec, "eager"))
+        lazy = TestClient(build_app(spec, mode))
+        for path in ("/v1/", "/v1/x", "/t/v1/", "/t/v1/x", "/api/v1/", "/api/v1/x", "/", "/x/y/z"):
+            assert _answer(lazy, "GET", path, {}) == _answer(eager, "GET", path, {}), path
