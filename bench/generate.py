@@ -44,6 +44,7 @@ VARIANTS: tuple[str, ...] = (
     "lazy_assign",
     "lazy_optin",
     "lazy_modules",
+    "lazy_snapshot",
     "floor",
 )
 #: Opt-in variants (not part of the default run).  ``lazy_modules`` (above)
@@ -53,7 +54,12 @@ EXTRA_VARIANTS: tuple[str, ...] = ("fastapi_lazyrouter_auto",)
 ALL_VARIANTS: tuple[str, ...] = VARIANTS + EXTRA_VARIANTS
 
 #: Variants that need ``import lazyrouter`` (the library under development).
-LAZYROUTER_VARIANTS: frozenset[str] = frozenset({"lazy_fastapi", "lazy_assign", "lazy_optin", "lazy_modules"})
+LAZYROUTER_VARIANTS: frozenset[str] = frozenset(
+    {"lazy_fastapi", "lazy_assign", "lazy_optin", "lazy_modules", "lazy_snapshot"}
+)
+#: Where ``lazy_snapshot`` reads its OpenAPI snapshot, inside the package; the
+#: harness writes it with ``lazyrouter openapi --snapshot`` (see SNAPSHOT_COMMAND).
+SNAPSHOT_FILE = "openapi.snapshot.json"
 #: Variants that need the third-party ``fastapi_lazyrouter`` package.
 FASTAPI_LAZYROUTER_VARIANTS: frozenset[str] = frozenset({"fastapi_lazyrouter", "fastapi_lazyrouter_auto"})
 #: Variants whose models are plain (built at class-definition time).
@@ -69,6 +75,10 @@ VARIANT_DESCRIPTIONS: dict[str, str] = {
     "lazy_fastapi": "lazyrouter.LazyFastAPI + LazyRouter",
     "lazy_assign": "FastAPI() then app.router = LazyRouter(); LazyRouter routers",
     "lazy_optin": "plain FastAPI, LazyRouter routers",
+    "lazy_snapshot": (
+        "LazyFastAPI(openapi_snapshot=...) + LazyRouter: /openapi.json served from a snapshot "
+        "written by `lazyrouter openapi --snapshot`"
+    ),
     "lazy_modules": (
         'LazyFastAPI + include_router("benchapp.routers.rNNNN:router", ...): router modules not imported by main'
     ),
@@ -859,6 +869,18 @@ def render_main(size: SizeSpec, variant: str) -> str:
             *imports,
             "",
             f"app = LazyFastAPI({title})",
+            "",
+            *include,
+        ]
+    elif variant == "lazy_snapshot":
+        body = [
+            "from pathlib import Path",
+            "",
+            "from lazyrouter import LazyFastAPI",
+            "",
+            *imports,
+            "",
+            f"app = LazyFastAPI({title}, openapi_snapshot=Path(__file__).with_name({SNAPSHOT_FILE!r}))",
             "",
             *include,
         ]

@@ -32,6 +32,7 @@ __all__ = (
     "API_ROUTE_PARAMETERS",
     "INCLUDES_ARE_LIVE",
     "INCLUDE_PARAMETERS",
+    "complete_validators",
     "effective_routes",
     "get_route_path",
     "included_router_for",
@@ -139,6 +140,39 @@ def effective_routes(router: APIRouter) -> Iterator[tuple[BaseRoute, Any]]:
                     yield context.original_route, context
         else:
             yield route, None
+
+
+# Where FastAPI keeps the ModelFields of a built APIRoute (0.115 to 0.165).
+_ROUTE_FIELDS = ("response_field", "secure_cloned_response_field", "body_field")
+_DEPENDANT_FIELDS = ("path_params", "query_params", "header_params", "cookie_params", "body_params")
+
+
+def complete_validators(route: BaseRoute) -> None:
+    """Build the Pydantic validators and serializers FastAPI left for first use.
+
+    FastAPI wraps each parameter, body and response of a route in a `ModelField`
+    holding a `TypeAdapter` (`_type_adapter`, 0.115 to 0.165). For a model with
+    `defer_build=True`, Pydantic >= 2.10 defers the adapter's build too, to the
+    first request that validates or serializes through it. Older Pydantic builds
+    adapters at once (no `pydantic_complete`), so there is nothing to do there.
+    """
+    state = route.__dict__
+    fields = [state.get(name) for name in _ROUTE_FIELDS]
+    fields.extend((state.get("response_fields") or {}).values())
+    dependants, seen = [state.get("dependant")], set()
+    while dependants:
+        dependant = dependants.pop()
+        if dependant is None or id(dependant) in seen:
+            continue
+        seen.add(id(dependant))
+        for name in _DEPENDANT_FIELDS:
+            fields.extend(getattr(dependant, name, ()))
+        dependants.extend(getattr(dependant, "dependencies", ()))
+    for field in fields:
+        adapter = getattr(field, "_type_adapter", None)
+        if adapter is not None and getattr(adapter, "pydantic_complete", True) is False:
+            # Errors are left for the request that needs the adapter, as without lazyrouter.
+            adapter.rebuild(raise_errors=False)
 
 
 def merge_lifespan(original: Any, nested: Any) -> Any:

@@ -28,7 +28,7 @@ import anyio
 import anyio.to_thread
 from starlette.routing import BaseRoute
 
-from lazyrouter._factories import RouteIndex, is_deferred, resolve_route
+from lazyrouter._factories import RouteIndex, is_deferred, prepare_route
 from lazyrouter.exceptions import LazyRouterError
 
 __all__ = ("WarmUp", "WarmUpRun", "warm_up_settings")
@@ -71,14 +71,6 @@ def warm_up_settings(value: bool | WarmUp | None) -> WarmUp | None:
 _Step = tuple[BaseRoute, LazyRouterError | None]
 
 
-def _build_next(routes: Iterator[BaseRoute]) -> _Step | None:
-    """In the worker thread: walk on to the next unbuilt route and build it."""
-    for route in routes:
-        if is_deferred(route):
-            return route, resolve_route(route)
-    return None
-
-
 # After a walk, look for routes declared meanwhile at most this often.
 _RECHECK_SECONDS = 1.0
 
@@ -91,6 +83,8 @@ class WarmUpRun:
         self._serving_indexes = serving_indexes
         self._answered = anyio.Event()  # a request has been answered since the last look
         self._busy: anyio.Event | None = None  # set while the worker thread builds
+        # The route the worker thread is building, until its validators are built too.
+        self._preparing: BaseRoute | None = None
         self.built = 0
         self.failed = 0
 
@@ -103,7 +97,7 @@ class WarmUpRun:
         A warm-up step only starts from the event loop, so once this returns
         the request builds what it needs before the warm-up can start another.
         """
-        while self._busy is not None and not index.is_ready(route_path, redirect_path):
+        while self._busy is not None and not index.is_ready(route_path, redirect_path, self._preparing):
             await self._busy.wait()
 
     @contextlib.asynccontextmanager
@@ -176,10 +170,22 @@ class WarmUpRun:
     async def _step(self, routes: Iterator[BaseRoute], limiter: anyio.CapacityLimiter) -> _Step | None:
         self._busy = anyio.Event()
         try:
-            return await anyio.to_thread.run_sync(_build_next, routes, limiter=limiter)
+            return await anyio.to_thread.run_sync(self._build_next, routes, limiter=limiter)
         finally:
             busy, self._busy = self._busy, None
             busy.set()
+
+    def _build_next(self, routes: Iterator[BaseRoute]) -> _Step | None:
+        """In the worker thread: walk on to the next unbuilt route and build it,
+        with the validators its first request would otherwise build."""
+        for route in routes:
+            if is_deferred(route):
+                self._preparing = route
+                try:
+                    return route, prepare_route(route)
+                finally:
+                    self._preparing = None
+        return None
 
 
 def _same(indexes: list[RouteIndex], others: list[RouteIndex]) -> bool:

@@ -34,7 +34,7 @@ from lazyrouter._factories import (
     declaration_for_route,
     has_lifespan,
     lift_through,
-    resolve_route,
+    prepare_route,
     validate_path,
 )
 from lazyrouter._warmup import WarmUp, WarmUpRun, warm_up_settings
@@ -170,15 +170,18 @@ class LazyRouter(APIRouter):
     def resolve_each(self) -> Iterator[tuple[BaseRoute, LazyRouterError | None]]:
         """Build each route in order; yield it with its build error, if any.
 
+        The Pydantic validators and serializers FastAPI leaves to a route's first
+        request (those of `defer_build` models) are built too.
+
         Included into a plain FastAPI app (>= 0.137), the router serves each
         include through its own routes, known once a request has used it:
         those are built too.
         """
         for route in self.routes:
-            yield route, resolve_route(route)
+            yield route, prepare_route(route)
         for index in self._included_indexes_in_use():
             for route in index.iter_routes():
-                yield route, resolve_route(route)
+                yield route, prepare_route(route)
 
     # -- background warm-up ------------------------------------------------------
 

@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from lazyrouter import LazyFastAPI, LazyRouter, LazyRouterError, WarmUp
 from lazyrouter._compat import INCLUDES_ARE_LIVE
@@ -285,3 +286,57 @@ def test_bad_warm_up_values_are_refused(value: Any, error: type[Exception]) -> N
 def test_bad_warm_up_settings_are_refused(delay: float, share: float) -> None:
     with pytest.raises(ValueError, match="WarmUp"):
         WarmUp(delay=delay, share=share)
+
+
+class Deferred(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    name: str
+    tags: list[str] = []
+
+
+DEFERS_ADAPTERS = hasattr(TypeAdapter(int), "pydantic_complete")  # Pydantic >= 2.10
+
+
+@pytest.fixture
+def adapter_builds(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    calls: list[Any] = []
+    original = TypeAdapter.rebuild
+
+    def counting(self: TypeAdapter[Any], *args: Any, **kwargs: Any) -> Any:
+        calls.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TypeAdapter, "rebuild", counting)
+    return calls
+
+
+def deferred_model_app(warm_up: bool | WarmUp = False) -> LazyFastAPI:
+    app = LazyFastAPI(warm_up=warm_up)
+
+    @app.post("/things/{number}")
+    def create(number: int, thing: Deferred) -> Deferred:
+        return thing
+
+    @app.get("/first")
+    def first() -> dict[str, bool]:
+        return {"first": True}
+
+    return app
+
+
+@pytest.mark.skipif(not DEFERS_ADAPTERS, reason="Pydantic < 2.10 builds TypeAdapters at once")
+@pytest.mark.parametrize("ahead", ["nothing", "resolve_all", "warm_up"])
+def test_building_ahead_also_builds_the_validators_of_deferred_models(ahead: str, adapter_builds: list[Any]) -> None:
+    app = deferred_model_app(warm_up=NOW if ahead == "warm_up" else False)
+    if ahead == "resolve_all":
+        app.router.resolve_all()
+    with TestClient(app) as client:
+        client.get("/first")
+        if ahead == "warm_up":
+            wait_for(lambda: built(app.router) == app.router.stats().declared, "every route built")
+            wait_for(lambda: not app.router._warm_up_run or not app.router._warm_up_run._busy, "the last step")
+        adapter_builds.clear()
+        response = client.post("/things/1", json={"name": "x", "tags": ["a"]})
+        assert response.json() == {"name": "x", "tags": ["a"]}
+    # Built on its first request unless built ahead.
+    assert (len(adapter_builds) > 0) == (ahead == "nothing"), adapter_builds
