@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import py_compile
+import re
 import subprocess
 import sys
 import types
@@ -33,7 +34,7 @@ generate = _load_generate()
 
 #: The variants of the cold-start smoke run: ours, the eager baseline and the
 #: floor; not the third-party ones (they need a FastAPI 0.163 virtualenv).
-COLD_START_VARIANTS = ("eager", "lazy_fastapi", "lazy_assign", "lazy_optin", "floor")
+COLD_START_VARIANTS = ("eager", "lazy_fastapi", "lazy_assign", "lazy_optin", "lazy_snapshot", "floor")
 
 
 def run_script(script: str, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -101,3 +102,13 @@ def test_routing_quick(tmp_path: Path) -> None:
     proc = run_script("routing.py", "--quick", cwd=tmp_path)
     assert proc.returncode == 0, describe(proc)
     assert "lazyrouter" in proc.stdout
+
+
+def test_warm_up_small(tmp_path: Path) -> None:
+    proc = run_script(
+        "warm_up.py", "--size", "small", "--share", "1", "--probes", "3", "--window", "1", cwd=tmp_path, timeout=300
+    )
+    assert proc.returncode == 0, describe(proc)
+    assert "no warm-up" in proc.stdout and "warm-up share=1" in proc.stdout, describe(proc)
+    # The warm-up built every route the first request had not: 50 - 1.
+    assert re.search(r"warm-up share=1\s+[\d.]+\s+49\s", proc.stdout), describe(proc)
