@@ -8,6 +8,7 @@ file takes well under a minute.  The benchmark numbers are not checked.
 from __future__ import annotations
 
 import importlib.util
+import json
 import py_compile
 import re
 import subprocess
@@ -112,3 +113,28 @@ def test_warm_up_small(tmp_path: Path) -> None:
     assert "no warm-up" in proc.stdout and "warm-up share=1" in proc.stdout, describe(proc)
     # The warm-up built every route the first request had not: 50 - 1.
     assert re.search(r"warm-up share=1\s+[\d.]+\s+49\s", proc.stdout), describe(proc)
+
+
+def test_lazyrouter_command_on_the_generated_app(tmp_path: Path) -> None:
+    generate.generate("small", "lazy_fastapi", tmp_path)
+    spec = generate.SIZES["small"]
+    routes = spec.routers * spec.endpoints_per_router
+
+    def lazyrouter(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lazyrouter", *args], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+
+    check = lazyrouter("check", "benchapp.main:app", "--json")
+    assert check.returncode == 0, check.stderr
+    report = json.loads(check.stdout)
+    assert (report["routes"], report["problems"]) == (routes + 4, [])  # + /openapi.json, /docs, ...
+    snapshot = lazyrouter("openapi", "benchapp.main:app", "--snapshot", "-o", "snapshot.json")
+    assert snapshot.returncode == 0, snapshot.stderr
+    document = json.loads((tmp_path / "snapshot.json").read_text())
+    operations = sum(len(item) for item in document["openapi"]["paths"].values())
+    assert operations == generate.expected_operation_count("small", "lazy_fastapi")
+    profile = lazyrouter("profile", "benchapp.main:app", "--top", "3")
+    assert profile.returncode == 0, profile.stderr
+    assert f"Models in 'benchapp': {generate.count_models(spec)}, of which 0 build their schema" in profile.stdout
+    assert f"Routes: {routes} declared lazily" in profile.stdout

@@ -139,3 +139,17 @@ def test_profile_runs_as_a_command(apps: Path) -> None:
     assert "import fastapi" in result.stdout
     assert "Routes: 1 declared lazily" in result.stdout
     assert "GET /api/items/{item_id}  (healthyapp:read)" in result.stdout
+
+
+def test_profile_of_a_broken_app_lists_what_builds(apps: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "lazyrouter", "profile", "brokenapp:app"],
+        capture_output=True,
+        text=True,
+        cwd=apps,
+    )
+    assert result.returncode == 0, result.stderr
+    # Six routes declared, two of them cannot be built: profiled are the four others.
+    assert "Routes: 4 declared lazily" in result.stdout, result.stdout
+    assert "GET /api/ok/{item_id}  (brokenapp:ok)" in result.stdout
+    assert "Could not build route GET /api/items/{item}" in result.stderr
