@@ -95,7 +95,11 @@ class WarmUpRun:
         """Wait, without blocking the event loop, until serving this path needs no lock.
 
         A warm-up step only starts from the event loop, so once this returns
-        the request builds what it needs before the warm-up can start another.
+        the request builds its route before the warm-up can start another step.
+        (The validators of a route a request builds itself are built as the
+        request uses them, after awaits: as in eager FastAPI, where response
+        validation of sync endpoints runs in the thread pool, those builds can
+        overlap another thread's.)
         """
         while self._busy is not None and not index.is_ready(route_path, redirect_path, self._preparing):
             await self._busy.wait()
