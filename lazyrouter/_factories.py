@@ -230,10 +230,14 @@ def lift(
         # whole include context's prefix.
         prefix = parent.prefix + include.get("prefix", "") + declaration.path
         return Declaration(STARLETTE_COPY, prefix, declaration.endpoint, {}, parent)
+    built_methods = False
     if declaration.kind == OBJECT:
         route = declaration.endpoint
         if isinstance(route, APIRoute):
             declaration = Declaration(API_ROUTE, route.path, route.endpoint, _api_options_of(route, route), None)
+            # A built route's methods set is rebuilt once when the lifted route
+            # is built: that is FastAPI's copy at this include; no more.
+            built_methods = True
         elif isinstance(route, APIWebSocketRoute):
             websocket_options = {"name": route.name, "dependencies": list(route.dependencies)}
             declaration = Declaration(API_WEBSOCKET, route.path, route.endpoint, websocket_options, None)
@@ -257,7 +261,7 @@ def lift(
         return Declaration(API_WEBSOCKET, path, declaration.endpoint, options, parent)
 
     methods = options.get("methods")
-    if not _compat.INCLUDES_ARE_LIVE or (final and not isinstance(methods, set)):
+    if not built_methods and (not _compat.INCLUDES_ARE_LIVE or (final and not isinstance(methods, set))):
         # FastAPI rebuilds the methods set from the included route's set: once
         # in all (>= 0.137, where it is left to FastAPI when not `final`), or at
         # every include level (< 0.137). Rebuilding alike keeps set iteration
