@@ -448,15 +448,21 @@ class LazyRouter(APIRouter):
             return
         index = self._included_index(included)
         route_path = _compat.get_route_path(scope)
-        async with _answered(self._warm_up_run, scope):
-            if self._warm_up_run is not None:
-                await self._warm_up_run.wait_until_ready(index, route_path)
-            # The enclosing router already applied form limits and chose this
-            # router; redirects and frontends belong to it, not to this view.
-            view = self._view(
-                index.candidates(route_path), form_limits={}, redirect_slashes=False, _low_priority_routes=[]
-            )
-            await APIRouter.app(view, scope, receive, send)
+        warm_up = self._warm_up_run
+        if warm_up is None:
+            await self._handle_included(index, route_path, scope, receive, send)
+            return
+        async with _answered(warm_up, scope):
+            await warm_up.wait_until_ready(index, route_path)
+            await self._handle_included(index, route_path, scope, receive, send)
+
+    async def _handle_included(
+        self, index: RouteIndex, route_path: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        # The enclosing router already applied form limits and chose this
+        # router; redirects and frontends belong to it, not to this view.
+        view = self._view(index.candidates(route_path), form_limits={}, redirect_slashes=False, _low_priority_routes=[])
+        await APIRouter.app(view, scope, receive, send)
 
     def _included_index(self, included: Any) -> RouteIndex:
         """The index of this router as seen through one FastAPI include context."""
