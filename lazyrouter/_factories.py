@@ -526,9 +526,21 @@ def prepare_route(route: BaseRoute) -> LazyRouterError | None:
     What a warm-up does ahead of requests; a request only builds the route.
     """
     error = resolve_route(route)
-    if error is None:
+    if error is not None:
+        return error
+    try:
         _compat.complete_validators(route)
-    return error
+    except Exception as exc:
+        # The route is built; its first request will fail the same way (500),
+        # as it does in eager FastAPI, where these validators also wait for it.
+        methods = ",".join(sorted(getattr(route, "methods", None) or ())) or "WEBSOCKET"
+        endpoint = _describe_endpoint(route.__dict__["endpoint"])
+        description = f"validators of {methods} {getattr(route, 'path', '?')} ({endpoint})"
+        logger.error("Could not build the %s", description, exc_info=exc)
+        failure = RouteBuildError(description, exc)
+        failure.__cause__ = exc
+        return failure
+    return None
 
 
 def _deferred_route(declaration: Declaration, index: RouteIndex) -> BaseRoute:

@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
 from lazyrouter import _snapshot
-from lazyrouter._factories import endpoint_location, import_object, prepare_route, resolve_route
+from lazyrouter._factories import endpoint_location, import_object, prepare_route
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 from lazyrouter.router import LazyRouter
 
@@ -94,7 +94,7 @@ def check_routes(routes: Sequence[BaseRoute], progress: TextIO | None = None) ->
     """Build every route; collect every failure, duplicate and shadowed route."""
     report = Report(routes=len(routes))
     for number, route in enumerate(routes, 1):
-        error = resolve_route(route)
+        error = prepare_route(route)
         if error is not None:
             methods, path, endpoint, source = _describe(route)
             cause = error.__cause__ or error

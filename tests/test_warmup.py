@@ -17,8 +17,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from lazyrouter import LazyFastAPI, LazyRouter, LazyRouterError, WarmUp
+from lazyrouter import LazyFastAPI, LazyRouter, LazyRouterError, RouteBuildError, WarmUp
 from lazyrouter._compat import INCLUDES_ARE_LIVE
+from lazyrouter.cli import check_routes
 
 ROUTES = 30
 NOW = WarmUp(delay=0, share=1)
@@ -340,3 +341,31 @@ def test_building_ahead_also_builds_the_validators_of_deferred_models(ahead: str
         assert response.json() == {"name": "x", "tags": ["a"]}
     # Built on its first request unless built ahead.
     assert (len(adapter_builds) > 0) == (ahead == "nothing"), adapter_builds
+
+
+class Opaque:
+    """Not a type Pydantic can validate without arbitrary_types_allowed."""
+
+
+class Unbuildable(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    thing: Opaque
+
+
+@pytest.mark.skipif(not DEFERS_ADAPTERS, reason="Pydantic < 2.10 builds TypeAdapters at once")
+def test_a_validator_that_cannot_be_built_is_reported_and_breaks_nothing_else(caplog: pytest.LogCaptureFixture) -> None:
+    app = deferred_model_app()
+
+    @app.post("/unbuildable")
+    def unbuildable(item: Unbuildable) -> dict[str, bool]:  # FastAPI defers this model's adapter too
+        return {}
+
+    with pytest.raises(RouteBuildError, match=r"validators of POST /unbuildable .*PydanticSchemaGenerationError"):
+        app.router.resolve_all()
+    assert "Could not build the validators of POST /unbuildable" in caplog.text
+    report = check_routes(app.router.routes)
+    assert [(problem.kind, problem.path) for problem in report.problems] == [("error", "/unbuildable")]
+    client = TestClient(app, raise_server_exceptions=False)
+    # As in eager FastAPI, the route's first request fails; every other route answers.
+    assert client.post("/unbuildable", json={"thing": 1}).status_code == 500
+    assert client.post("/things/1", json={"name": "x"}).json() == {"name": "x", "tags": []}
