@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ from starlette.routing import BaseRoute
 
 from lazyrouter._factories import RouteIndex, is_deferred, prepare_route
 from lazyrouter.exceptions import LazyRouterError
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup  # anyio's dependency there
 
 __all__ = ("WarmUp", "WarmUpRun", "warm_up_settings")
 
@@ -106,13 +110,20 @@ class WarmUpRun:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(self._run)
-            try:
-                yield
-            finally:
-                # Waits for the build in progress: worker threads cannot be interrupted.
-                tasks.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(self._run)
+                try:
+                    yield
+                finally:
+                    # Waits for the build in progress: worker threads cannot be interrupted.
+                    tasks.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            # The task group wraps what the lifespan body raised; `_run` raises
+            # nothing of its own, so hand the lifespan its own exception back.
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise  # pragma: no cover
 
     async def _run(self) -> None:
         walked: list[RouteIndex] = []

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
@@ -369,3 +370,26 @@ def test_a_validator_that_cannot_be_built_is_reported_and_breaks_nothing_else(ca
     # As in eager FastAPI, the route's first request fails; every other route answers.
     assert client.post("/unbuildable", json={"thing": 1}).status_code == 500
     assert client.post("/things/1", json={"name": "x"}).json() == {"name": "x", "tags": []}
+
+
+def test_an_error_in_the_lifespan_body_reaches_the_lifespan_as_itself() -> None:
+    # The warm-up's task group must not turn it into an ExceptionGroup.
+    caught: list[BaseException] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        except ValueError as error:
+            caught.append(error)
+            raise
+
+    app = LazyFastAPI(warm_up=NOW, lifespan=lifespan)
+
+    async def main() -> None:
+        async with app.router.lifespan_context(app):
+            raise ValueError("inside")
+
+    with pytest.raises(ValueError, match="inside"):
+        anyio.run(main)
+    assert [str(error) for error in caught] == ["inside"]
