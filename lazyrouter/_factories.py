@@ -442,7 +442,7 @@ class _RouteFactory:
             if route.__dict__.get("_lazyrouter_factory") is not self:
                 return  # another thread built it while this one waited
             if self.error is not None:
-                raise RouteBuildError(self.describe(route), self.error) from self.error
+                raise RouteBuildError(describe_route(route), self.error) from self.error
             started = time.perf_counter()
             try:
                 built = self.build()
@@ -456,7 +456,7 @@ class _RouteFactory:
             self.index.stats.built += 1
             self.index.stats.build_seconds += elapsed
             if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("Built route %s in %.2f ms", self.describe(route), elapsed * 1000)
+                logger.debug("Built route %s in %.2f ms", describe_route(route), elapsed * 1000)
 
     def compile_path(self, route: Any) -> None:
         try:
@@ -469,8 +469,8 @@ class _RouteFactory:
             if self.error is None:
                 self.error = exc
                 self.index.stats.failed += 1
-                logger.error("Could not build route %s", self.describe(route), exc_info=exc)
-        raise RouteBuildError(self.describe(route), self.error) from self.error
+                logger.error("Could not build route %s", describe_route(route), exc_info=exc)
+        raise RouteBuildError(describe_route(route), self.error) from self.error
 
     def build(self) -> BaseRoute:
         declaration = self.declaration
@@ -481,10 +481,6 @@ class _RouteFactory:
             APIRouter.add_api_websocket_route(scratch, declaration.path, declaration.endpoint, **declaration.options)
         return scratch.routes[-1]
 
-    def describe(self, route: Any) -> str:
-        methods = ",".join(sorted(route.__dict__.get("methods") or ())) or "WEBSOCKET"
-        return f"{methods} {route.__dict__['path']} ({_describe_endpoint(self.declaration.endpoint)})"
-
 
 def endpoint_location(endpoint: Any) -> tuple[str, str | None]:
     """`module:qualname` of an endpoint and its `file:line` (None if unknown)."""
@@ -494,6 +490,13 @@ def endpoint_location(endpoint: Any) -> tuple[str, str | None]:
     name = f"{getattr(function, '__module__', '?')}:{getattr(function, '__qualname__', repr(function))}"
     code = getattr(function, "__code__", None)
     return name, (f"{code.co_filename}:{code.co_firstlineno}" if code is not None else None)
+
+
+def describe_route(route: BaseRoute) -> str:
+    """`GET,POST /path (module:endpoint, file:line)`, read without building the route."""
+    state = route.__dict__
+    methods = ",".join(sorted(state.get("methods") or ())) or "WEBSOCKET"
+    return f"{methods} {state['path']} ({_describe_endpoint(state['endpoint'])})"
 
 
 def _describe_endpoint(endpoint: Callable[..., Any]) -> str:
@@ -533,9 +536,7 @@ def prepare_route(route: BaseRoute) -> LazyRouterError | None:
     except Exception as exc:
         # The route is built; its first request will fail the same way (500),
         # as it does in eager FastAPI, where these validators also wait for it.
-        methods = ",".join(sorted(getattr(route, "methods", None) or ())) or "WEBSOCKET"
-        endpoint = _describe_endpoint(route.__dict__["endpoint"])
-        description = f"validators of {methods} {getattr(route, 'path', '?')} ({endpoint})"
+        description = f"validators of {describe_route(route)}"
         logger.error("Could not build the %s", description, exc_info=exc)
         failure = RouteBuildError(description, exc)
         failure.__cause__ = exc
