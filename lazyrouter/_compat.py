@@ -34,12 +34,14 @@ __all__ = (
     "INCLUDE_PARAMETERS",
     "complete_validators",
     "effective_routes",
+    "frozen_settings",
     "get_route_path",
     "included_router_for",
     "is_default_lifespan",
     "merge_lifespan",
     "router_init_kwargs",
     "router_settings_from_include",
+    "same_settings",
     "scratch_router",
 )
 
@@ -82,6 +84,36 @@ def scratch_router(source: APIRouter, **overrides: Any) -> APIRouter:
     scratch.__dict__.update(overrides)
     scratch.routes = []
     return scratch
+
+
+def frozen_settings(router: APIRouter, exclude: frozenset[str]) -> APIRouter:
+    """A plain `APIRouter` holding `router`'s settings as they are now.
+
+    FastAPI reads a router's settings when a route is declared, and those of
+    the including router when a router is included: later changes to them must
+    not reach routes declared before. Lists, dicts and sets are copied, as
+    `add_api_route()` copies them (`self.tags.copy()`, ...); every attribute is
+    kept, so settings of newer FastAPI releases come along.
+    """
+    frozen = APIRouter.__new__(APIRouter)
+    frozen.__dict__.update(
+        (name, value.copy() if isinstance(value, (list, dict, set)) else value)
+        for name, value in router.__dict__.items()
+        if name not in exclude
+    )
+    frozen.routes = []
+    return frozen
+
+
+def same_settings(router: APIRouter, frozen: APIRouter) -> bool:
+    """Whether `router`'s settings are still those `frozen` holds."""
+    state = router.__dict__
+    for name, value in frozen.__dict__.items():
+        if name != "routes":
+            current = state.get(name, frozen)
+            if current is not value and current != value:
+                return False
+    return True
 
 
 def included_router_for(scope: Scope, router: APIRouter) -> Any | None:

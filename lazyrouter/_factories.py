@@ -25,9 +25,10 @@ import inspect
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final, NoReturn, cast
+from typing import Any, Final, NoReturn, SupportsIndex, cast
 
 from fastapi import APIRouter
 from fastapi.datastructures import Default
@@ -64,6 +65,7 @@ from lazyrouter.exceptions import LazyRouterError, RouteBuildError, RouterImport
 __all__ = (
     "API_ROUTE",
     "API_WEBSOCKET",
+    "BuildContext",
     "OBJECT",
     "STARLETTE_COPY",
     "BrokenRoute",
@@ -73,6 +75,8 @@ __all__ = (
     "Inclusion",
     "RouteIndex",
     "RouterImport",
+    "can_defer",
+    "deferred_route",
     "is_deferred",
     "lift",
     "lift_through",
@@ -101,7 +105,12 @@ _SINGLE_SEGMENT_CONVERTORS: Final = (StringConvertor, IntegerConvertor, FloatCon
 
 @dataclass(eq=False, slots=True)
 class Declaration:
-    """One registration call, as made on `owner` (None: the settings are applied)."""
+    """One registration call, as made on `owner` (None: the settings are applied).
+
+    `owner` holds the router's settings as they were when the call was made
+    (see `_compat.frozen_settings`): FastAPI reads them at declaration, so later
+    changes to the router apply only to routes declared later.
+    """
 
     kind: str
     path: str
@@ -109,6 +118,12 @@ class Declaration:
     """The endpoint, or the route object itself for `OBJECT`."""
     options: dict[str, Any]
     owner: APIRouter | None
+    routes: dict[tuple[Any, ...], tuple[Chain, BaseRoute]] | None = None
+    """The deferred routes made from this declaration (shared with the
+    declarations lifted from it), by the chain of includes they were lifted
+    through: index rebuilds serve the same objects again."""
+    key: tuple[Any, ...] = ()
+    chain: Chain = ()
 
 
 def import_object(import_string: str) -> Any:
@@ -162,6 +177,9 @@ class Inclusion:
 
     router: APIRouter | RouterImport
     options: dict[str, Any]
+    parent: APIRouter
+    """The including router's settings when include_router() was called: FastAPI
+    reads them then, copying the routes (< 0.137) or into its include context."""
     snapshot: list[Any] | None = None
     """The included router's items when it was included, on FastAPI releases
     whose include_router() copies routes; None where inclusion is live."""
@@ -193,6 +211,10 @@ def declaration_for_route(route: BaseRoute, effective: Any = None) -> Declaratio
         # A route FastAPI >= 0.137 reaches through an include context: rebuild it
         # from the context's combined values, as an API declaration.
         return Declaration(API_ROUTE, effective.path, effective.endpoint, _api_options_of(effective, route), None)
+    factory: _RouteFactory | None = route.__dict__.get("_lazyrouter_factory")
+    if factory is not None and not factory.declaration.key and not factory.user_writes(route.__dict__):
+        # A route not built yet and still as declared: it stays lazy wherever it goes.
+        return factory.declaration
     return Declaration(OBJECT, getattr(route, "path", ""), route, {}, None)
 
 
@@ -372,8 +394,10 @@ class BuildStats:
 class BrokenRoute(BaseRoute):
     """Stands where a route that could not be built would be.
 
-    Every request that reaches it in matching order gets the build error (a
-    500 through the app's error handling); other requests never see it.
+    It matches every path under its own (so route walkers such as metrics
+    middleware calling `matches()` never see an exception); every request that
+    reaches it in matching order gets the build error, a 500 through the app's
+    error handling. Other requests never see it.
     """
 
     def __init__(self, path: str, error: LazyRouterError) -> None:
@@ -383,17 +407,53 @@ class BrokenRoute(BaseRoute):
         logger.error("%s", error, exc_info=error.__cause__)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        raise self.error
+        path = _compat.get_route_path(scope) if scope.get("type") in ("http", "websocket") else None
+        if path is not None and (path == self.path or path.startswith(self.path.rstrip("/") + "/")):
+            return Match.FULL, {}
+        return Match.NONE, {}
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         raise NoMatchFound(name, path_params)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:  # pragma: no cover
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         raise self.error
+
+
+# Route classes whose construction lazyrouter may defer: building one later runs
+# exactly the code FastAPI runs at declaration. A class that overrides one of
+# these decides matching or construction itself, so it is built at declaration.
+_DEFERRABLE_METHODS: Final = (
+    "__init__",
+    "__new__",
+    "__setattr__",
+    "__getattribute__",
+    "__getattr__",
+    "matches",
+    "url_path_for",
+    "handle",
+)
+
+
+def can_defer(route_class: Any) -> bool:
+    """Whether routes of `route_class` can wait for their first request."""
+    if not isinstance(route_class, type) or not issubclass(route_class, APIRoute):
+        return False  # a factory (functools.partial, ...): only calling it tells
+    if "__slots__" in vars(route_class):
+        return False
+    return all(getattr(route_class, name, None) is getattr(APIRoute, name, None) for name in _DEFERRABLE_METHODS)
 
 
 class _Deferred:
     """Mixin of deferred routes: build on the first attribute the route lacks.
+
+    Before the build a deferred route holds `path`, `endpoint`, `name`,
+    `methods` (as the route class would compute them) and whatever user code
+    writes to it; `path_regex` and friends are compiled on first match. Reading
+    an attribute a built route of its class would have builds it, in place: the
+    route class's `__init__` runs on this very object, so identity, references
+    and the route handler's `self` are the eager ones, and what user code wrote
+    before the build is written back after it. Any other name is a plain
+    `AttributeError` (`getattr(route, "x", None)` builds nothing).
 
     No `__slots__` here: the built route's class must be layout-compatible for
     the `__class__` switch, and an empty `__slots__` in the mixin breaks that.
@@ -407,11 +467,20 @@ class _Deferred:
             # Matching and url_path_for() need only the compiled path.
             factory.compile_path(self)
             return self.__dict__[name]
+        if name not in _instance_attributes(factory.declaration.kind) or factory.builder == threading.get_ident():
+            # Not an attribute of a built route, or asked by the route class's
+            # own __init__ while it builds this route: as without lazyrouter.
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         factory.resolve(self)
         return getattr(self, name)
 
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
+        # copy, deepcopy and pickle see the built route, built once.
+        resolve_route(cast(BaseRoute, self))
+        return self.__reduce_ex__(protocol)
 
-_deferred_classes: dict[type[BaseRoute], type[BaseRoute]] = {}
+
+_deferred_classes: weakref.WeakKeyDictionary[type[BaseRoute], type[BaseRoute]] = weakref.WeakKeyDictionary()
 
 
 def _deferred_class(route_class: type[BaseRoute]) -> type[BaseRoute]:
@@ -427,59 +496,138 @@ def _deferred_class(route_class: type[BaseRoute]) -> type[BaseRoute]:
     return deferred
 
 
+@functools.cache
+def _instance_attributes(kind: str) -> frozenset[str]:
+    """The instance attributes a built route has, read off two throwaway routes
+    (deferrable route classes run FastAPI's own `__init__`)."""
+
+    def probe(item_id: int, q: str = "") -> dict[str, int]:
+        return {}
+
+    if kind == API_WEBSOCKET:
+        routes: list[BaseRoute] = [APIWebSocketRoute("/{item_id}", probe)]
+    else:
+        routes = [APIRoute("/{item_id}", probe), APIRoute("/{item_id}", probe, response_model=None, methods=["POST"])]
+    return frozenset(name for route in routes for name in vars(route))
+
+
+@dataclass(slots=True)
+class BuildContext:
+    """What the routes of one router (or one include context) share across
+    index rebuilds: the router to build with, a lock, and the counts."""
+
+    target: APIRouter
+    """Whose `dependency_overrides_provider` a route takes when its own
+    settings have none (a router that adopts an app after declarations)."""
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    stats: BuildStats = field(default_factory=lambda: BuildStats())
+
+
 class _RouteFactory:
-    """Builds one deferred route, once, with its router's current settings."""
+    """Builds one deferred route, once, with the settings it was declared with."""
 
-    __slots__ = ("declaration", "error", "index")
+    __slots__ = ("builder", "context", "declaration", "error", "installed", "methods", "route_class")
 
-    def __init__(self, declaration: Declaration, index: RouteIndex) -> None:
+    def __init__(
+        self, declaration: Declaration, context: BuildContext, route_class: type[BaseRoute], installed: dict[str, Any]
+    ) -> None:
         self.declaration = declaration
-        self.index = index
+        self.context = context
+        self.route_class = route_class
+        self.builder: int | None = None
+        """The thread running the route class's __init__ on the route, if any."""
         self.error: BaseException | None = None
+        self.installed = installed
+        """The values the deferred route was given, to tell user writes apart."""
+        methods = installed.get("methods")
+        self.methods = None if methods is None else frozenset(methods)
 
     def resolve(self, route: Any) -> None:
-        with self.index.lock:
+        with self.context.lock:
             if route.__dict__.get("_lazyrouter_factory") is not self:
                 return  # another thread built it while this one waited
             if self.error is not None:
                 raise RouteBuildError(describe_route(route), self.error) from self.error
             started = time.perf_counter()
-            try:
-                built = self.build()
-            except Exception as exc:
-                self.fail(route, exc)
-            elapsed = time.perf_counter() - started
             state = route.__dict__
+            saved = dict(state)
+            self.builder = threading.get_ident()
+            try:
+                built_class = self.build(route)
+            except Exception as exc:
+                state.clear()
+                state.update(saved)
+                self.fail(route, exc)
+            finally:
+                self.builder = None
+            elapsed = time.perf_counter() - started
+            # What user code wrote before the build wins, as it would have
+            # overwritten what eager FastAPI built at declaration.
+            state.update(self.user_writes(saved))
+            # Until here, other threads reaching a missing attribute wait for
+            # the lock. Published last: a lock-free reader (is_deferred) never
+            # sees a route that is neither deferred nor complete.
+            route.__class__ = built_class
             del state["_lazyrouter_factory"]
-            state.update(built.__dict__)
-            route.__class__ = type(built)
-            self.index.stats.built += 1
-            self.index.stats.build_seconds += elapsed
+            self.context.stats.built += 1
+            self.context.stats.build_seconds += elapsed
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("Built route %s in %.2f ms", describe_route(route), elapsed * 1000)
 
+    def user_writes(self, state: dict[str, Any]) -> dict[str, Any]:
+        """What code other than lazyrouter wrote to the route before its build."""
+        writes = {}
+        for name, value in state.items():
+            if name == "_lazyrouter_factory" or name in _COMPILED:
+                continue
+            installed = self.installed.get(name, _MISSING)
+            if value is not installed or (name == "methods" and value != self.methods):
+                writes[name] = value
+        return writes
+
     def compile_path(self, route: Any) -> None:
+        # From the declared path: a route compiles its regex in `__init__`,
+        # so writing `route.path` later does not change what it matches.
         try:
-            route.path_regex, route.path_format, route.param_convertors = compile_path(route.__dict__["path"])
+            compiled = compile_path(self.installed["path"])
         except Exception as exc:
             self.fail(route, exc)
+        route.path_regex, route.path_format, route.param_convertors = compiled
+        self.installed.update(zip(_COMPILED, compiled, strict=True))
 
     def fail(self, route: Any, exc: BaseException) -> NoReturn:
-        with self.index.lock:
+        with self.context.lock:
             if self.error is None:
                 self.error = exc
-                self.index.stats.failed += 1
+                self.context.stats.failed += 1
                 logger.error("Could not build route %s", describe_route(route), exc_info=exc)
         raise RouteBuildError(describe_route(route), self.error) from self.error
 
-    def build(self) -> BaseRoute:
+    def build(self, route: Any) -> type[BaseRoute]:
+        """Build `route` in place with FastAPI's own `add_api_route()`; return its class."""
         declaration = self.declaration
-        scratch = _compat.scratch_router(self.index.target)
+        scratch = _compat.scratch_router(declaration.owner or self.context.target)
+        if scratch.dependency_overrides_provider is None:
+            scratch.dependency_overrides_provider = self.context.target.dependency_overrides_provider
         if declaration.kind == API_ROUTE:
-            APIRouter.add_api_route(scratch, declaration.path, declaration.endpoint, **declaration.options)
-        else:
-            APIRouter.add_api_websocket_route(scratch, declaration.path, declaration.endpoint, **declaration.options)
-        return scratch.routes[-1]
+            route_class = self.route_class
+
+            def construct_in_place(*args: Any, **kwargs: Any) -> BaseRoute:
+                route_class.__init__(route, *args, **kwargs)
+                return cast(BaseRoute, route)
+
+            options = {**declaration.options, "route_class_override": construct_in_place}
+            APIRouter.add_api_route(scratch, declaration.path, declaration.endpoint, **options)
+            return route_class
+        # FastAPI constructs websocket routes itself: take the built state.
+        APIRouter.add_api_websocket_route(scratch, declaration.path, declaration.endpoint, **declaration.options)
+        built = scratch.routes[-1]
+        route.__dict__.update(built.__dict__)
+        return type(built)
+
+
+_COMPILED: Final = ("path_regex", "path_format", "param_convertors")
+_MISSING: Final = object()
 
 
 def endpoint_location(endpoint: Any) -> tuple[str, str | None]:
@@ -544,24 +692,52 @@ def prepare_route(route: BaseRoute) -> LazyRouterError | None:
     return None
 
 
-def _deferred_route(declaration: Declaration, index: RouteIndex) -> BaseRoute:
-    target = index.target
+def deferred_route(declaration: Declaration, context: BuildContext) -> BaseRoute:
+    """The route `declaration` stands for, not built yet: the same object every
+    time for the same chain of includes, so identity and user writes last."""
+    routes = declaration.routes
+    if routes is None:
+        routes = declaration.routes = {}
+    cached = routes.get(declaration.key)
+    # The key holds ids of the chain's option dicts; the entry keeps them alive.
+    if cached is not None and _same_chain(cached[0], declaration.chain):
+        return cached[1]
+    route = _new_deferred_route(declaration, context)
+    routes[declaration.key] = (declaration.chain, route)
+    return route
+
+
+def _same_chain(chain: Chain, other: Chain) -> bool:
+    return len(chain) == len(other) and all(
+        options is other_options and parent is other_parent
+        for (options, parent), (other_options, other_parent) in zip(chain, other, strict=True)
+    )
+
+
+def _new_deferred_route(declaration: Declaration, context: BuildContext) -> BaseRoute:
+    owner = declaration.owner or context.target
     options = declaration.options
     endpoint = declaration.endpoint
     if declaration.kind == API_ROUTE:
-        route_class = options.get("route_class_override") or target.route_class
+        route_class = options.get("route_class_override") or owner.route_class
     else:
         route_class = APIWebSocketRoute
     route: Any = object.__new__(_deferred_class(route_class))
     # The attributes every reader of `.routes` expects, computed as the route
     # class computes them; everything else waits for the build.
-    route.path = target.prefix + declaration.path
-    route.endpoint = endpoint
-    route.name = get_name(endpoint) if options.get("name") is None else options["name"]
+    installed: dict[str, Any] = {
+        "path": owner.prefix + declaration.path,
+        "endpoint": endpoint,
+        "name": get_name(endpoint) if options.get("name") is None else options["name"],
+    }
     if declaration.kind == API_ROUTE:
         methods = options.get("methods")
-        route.methods = {method.upper() for method in (["GET"] if methods is None else methods)}
-    route._lazyrouter_factory = _RouteFactory(declaration, index)
+        installed["methods"] = {method.upper() for method in (["GET"] if methods is None else methods)}
+    route.__dict__.update(installed)
+    route._lazyrouter_factory = _RouteFactory(declaration, context, route_class, dict(installed))
+    if declaration.kind == API_ROUTE and not can_defer(route_class):
+        # Its own __init__ or matching decides what it matches: build it now.
+        resolve_route(route)
     return cast(BaseRoute, route)
 
 
@@ -607,6 +783,8 @@ class Branch:
     """The router's items as included (see `Inclusion.snapshot`)."""
     final: bool = True
     """Whether the routes lifted from it are served as they are (see `lift`)."""
+    including: APIRouter | None = None
+    """The router whose include_router() call this branch stands for."""
     level: _Level | None = None
     """The branch's own routes and branches, indexed once expanded."""
 
@@ -640,6 +818,13 @@ def lift_through(declaration: Declaration, chain: Chain, *, final: bool = True) 
         if lifted is None:
             break
         lifted = lift(lifted, options, parent, final=final)
+    if lifted is not None and lifted is not declaration and lifted.kind in (API_ROUTE, API_WEBSOCKET):
+        # Routes lifted along the same includes are the same objects.
+        if declaration.routes is None:
+            declaration.routes = {}
+        lifted.routes = declaration.routes
+        lifted.key = (final, *((id(options), id(parent)) for options, parent in chain))
+        lifted.chain = chain
     return lifted
 
 
@@ -668,45 +853,52 @@ class RouteIndex:
     """
 
     def __init__(
-        self, target: APIRouter, version: int, items: list[Item], expand: Callable[[Branch], list[Item]]
+        self, context: BuildContext, version: int, items: list[Item], expand: Callable[[Branch], list[Item]]
     ) -> None:
-        self.target = target
-        """The router whose settings deferred routes are built with."""
+        self.context = context
         self.version = version
         self.expand = expand
-        self.lock = threading.RLock()
-        self.stats = BuildStats()
+        self.lock = context.lock
         self.root = self._index((), items)
         # Per instance: a cache on the class would keep every index (and app) alive.
         self._cached_candidates = functools.lru_cache(maxsize=CACHE_SIZE)(self._candidates)
-        self._routes: list[BaseRoute] | None = None
-        self._routes_length = 0
 
     def _index(self, prefix: Order, items: list[Item]) -> _Level:
         level = _Level()
         for number, item in enumerate(items):
-            if item is None:
-                continue
-            order = (*prefix, number)
-            entry: BaseRoute | Branch
-            if isinstance(item, Branch):
-                entry = item
-                branch_prefix = item.common_prefix
-                segments, catch_all = _template_key(branch_prefix or "/", catch_all=True)
-                if not branch_prefix:
-                    segments = []
-            elif item.kind in (OBJECT, STARLETTE_COPY):
-                route = item.endpoint if item.kind == OBJECT else copy_starlette_route(item.endpoint, item.path)
-                if route is None:
-                    continue
-                entry = route
-                segments, catch_all = _route_key(entry)
-            else:
-                entry = _deferred_route(item, self)
-                segments, catch_all = _route_key(entry)
-            level.entries.append((order, entry))
-            level.trie.insert(segments, (order, entry), order=order, catch_all=catch_all)
+            self._add(level, (*prefix, number), item)
         return level
+
+    def _add(self, level: _Level, order: Order, item: Item) -> BaseRoute | Branch | None:
+        if item is None:
+            return None
+        entry: BaseRoute | Branch
+        if isinstance(item, Branch):
+            entry = item
+            branch_prefix = item.common_prefix
+            segments, catch_all = _template_key(branch_prefix or "/", catch_all=True)
+            if not branch_prefix:
+                segments = []
+        elif item.kind in (OBJECT, STARLETTE_COPY):
+            route = item.endpoint if item.kind == OBJECT else copy_starlette_route(item.endpoint, item.path)
+            if route is None:
+                return None
+            entry = route
+            segments, catch_all = _route_key(entry)
+        else:
+            entry = deferred_route(item, self.context)
+            segments, catch_all = _route_key(entry)
+        level.entries.append((order, entry))
+        level.trie.insert(segments, (order, entry), order=order, catch_all=catch_all)
+        return entry
+
+    def append(self, number: int, declaration: Declaration) -> BaseRoute | None:
+        """Index one more top-level declaration, `number` in the router's list."""
+        with self.lock:
+            entry = self._add(self.root, (number,), declaration)
+            self._cached_candidates.cache_clear()
+        assert not isinstance(entry, Branch)
+        return entry
 
     def _expanded(self, order: Order, branch: Branch) -> _Level:
         level = branch.level
@@ -767,14 +959,8 @@ class RouteIndex:
     @property
     def routes(self) -> list[BaseRoute]:
         """Every route, in order (lifts every branch)."""
-        routes = self._routes
-        if routes is None:
-            with self.lock:
-                routes = self._routes
-                if routes is None:
-                    routes = list(self._iter_routes(self.root))
-                    self._routes, self._routes_length = routes, len(routes)
-        return routes
+        with self.lock:
+            return list(self._iter_routes(self.root))
 
     def url_path_for(self, name: str, path_params: dict[str, Any]) -> URLPath:
         """Starlette's reverse lookup, expanding branches only as far as needed.
@@ -789,11 +975,6 @@ class RouteIndex:
             except NoMatchFound:
                 pass
         raise NoMatchFound(name, path_params)
-
-    @property
-    def routes_were_modified(self) -> bool:
-        """Whether code changed the list `routes` returned (appended to it, say)."""
-        return self._routes is not None and len(self._routes) != self._routes_length
 
     def iter_routes(self) -> Iterator[BaseRoute]:
         """Every route, in order, lifting each branch only when the walk reaches it."""

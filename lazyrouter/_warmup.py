@@ -126,7 +126,7 @@ class WarmUpRun:
             raise  # pragma: no cover
 
     async def _run(self) -> None:
-        walked: list[RouteIndex] = []
+        walked: list[_Walked] = []
         try:
             while True:
                 await self._answered.wait()
@@ -140,7 +140,7 @@ class WarmUpRun:
         except Exception:  # pragma: no cover - a bug here must not take the lifespan down
             logger.exception("Warm-up stopped by an unexpected error")
 
-    async def _walk(self) -> list[RouteIndex]:
+    async def _walk(self) -> list[_Walked]:
         """Build every unbuilt route the router serves; return the indexes walked."""
         started = time.perf_counter()
         built, failed = self.built, self.failed
@@ -161,13 +161,14 @@ class WarmUpRun:
         )
         return walked
 
-    async def _build_all(self) -> list[RouteIndex]:
+    async def _build_all(self) -> list[_Walked]:
         pause_per_second_built = (1 - self.settings.share) / self.settings.share
         limiter = anyio.CapacityLimiter(1)
-        walked: list[RouteIndex] = []
-        # Routes declared meanwhile give the router a new index: walk it too.
+        walked: list[_Walked] = []
+        # Routes declared meanwhile give the router a new index, or a new
+        # version of it: walk it again (built routes are skipped).
         while not _same(indexes := self._serving_indexes(), walked):
-            walked = indexes
+            walked = [(index, index.version) for index in indexes]
             for index in indexes:
                 routes = index.iter_routes()
                 while _contains(self._serving_indexes(), index):
@@ -203,8 +204,14 @@ class WarmUpRun:
         return None
 
 
-def _same(indexes: list[RouteIndex], others: list[RouteIndex]) -> bool:
-    return len(indexes) == len(others) and all(a is b for a, b in zip(indexes, others, strict=True))
+_Walked = tuple[RouteIndex, int]
+"""An index, and its version when it was walked."""
+
+
+def _same(indexes: list[RouteIndex], walked: list[_Walked]) -> bool:
+    return len(indexes) == len(walked) and all(
+        index is other and index.version == version for index, (other, version) in zip(indexes, walked, strict=True)
+    )
 
 
 def _contains(indexes: list[RouteIndex], index: RouteIndex) -> bool:

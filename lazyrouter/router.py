@@ -8,7 +8,8 @@ import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
@@ -24,6 +25,7 @@ from lazyrouter._factories import (
     OBJECT,
     Branch,
     BrokenRoute,
+    BuildContext,
     BuildStats,
     Chain,
     Declaration,
@@ -31,12 +33,14 @@ from lazyrouter._factories import (
     Item,
     RouteIndex,
     RouterImport,
+    can_defer,
     declaration_for_route,
     has_lifespan,
     lift_through,
     prepare_route,
     validate_path,
 )
+from lazyrouter._route_list import RouteList
 from lazyrouter._warmup import WarmUp, WarmUpRun, warm_up_settings
 from lazyrouter.exceptions import LazyRouterError
 
@@ -58,6 +62,42 @@ _COMBINED_INCLUDE_OPTIONS = frozenset(
         "form_limits",
     }
 )
+
+
+# A LazyRouter's own bookkeeping: not router settings, never frozen with them.
+_LAZY_STATE = frozenset(
+    {
+        "_declarations",
+        "_version",
+        "_parents",
+        "_index_lock",
+        "_index",
+        "_included_indexes",
+        "_bound",
+        "_serves_app",
+        "_has_lifespan",
+        "_context",
+        "_route_list",
+        "_route_list_version",
+        "_edited",
+        "_frozen",
+        "_warm_up_run",
+        "_lifespan_context",
+        "warm_up",
+        "on_startup",
+        "on_shutdown",
+    }
+)
+
+
+@dataclass(eq=False, slots=True)
+class _IncludeServing:
+    """How this router serves one FastAPI (>= 0.137) include context."""
+
+    reference: weakref.ref[Any]
+    context: BuildContext
+    options: dict[str, Any]
+    index: RouteIndex
 
 
 class _RouteCollector:
@@ -101,7 +141,13 @@ class LazyRouter(APIRouter):
         self._parents: list[weakref.ref[LazyRouter]] = []
         self._index_lock = threading.Lock()
         self._index: RouteIndex | None = None
-        self._included_indexes: dict[int, tuple[weakref.ref[Any], RouteIndex]] = {}
+        self._context = BuildContext(self)
+        self._included_indexes: dict[int, _IncludeServing] = {}
+        # `.routes`: one list for the router's lifetime, as Starlette has it.
+        self._route_list = RouteList((), self._routes_edited)
+        self._route_list_version = -1
+        self._edited = False  # the list was changed by user code: it is the truth
+        self._frozen: APIRouter | None = None
         self._bound = False
         self._serves_app = False  # the router of a FastAPI app, not included by one
         # include_router() merges lifespans even when every one is FastAPI's
@@ -124,13 +170,25 @@ class LazyRouter(APIRouter):
 
         Routes not requested yet are deferred: reading `.path`, `.name`,
         `.methods` or matching them builds nothing; any other attribute builds
-        the route (as generating the OpenAPI document does).
+        the route (as generating the OpenAPI document does). The list is the
+        router's: every change to it changes what the router serves.
         """
-        return self._current_index().routes
+        if not self._edited:
+            index = self._current_index()
+            if self._route_list_version != index.version:
+                self._route_list.replace_contents(index.routes)
+                self._route_list_version = index.version
+        return self._route_list
 
     @routes.setter
     def routes(self, routes: Sequence[BaseRoute]) -> None:
         self._declarations = [declaration_for_route(route) for route in routes]
+        self._edited = False
+        self._changed()
+
+    def _routes_edited(self, routes: RouteList) -> None:
+        # Served as it stands from the next request on (see _current_index).
+        self._edited = True
         self._changed()
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
@@ -142,12 +200,13 @@ class LazyRouter(APIRouter):
         Included into a plain FastAPI app (>= 0.137), the routes built to serve
         each include count too.
         """
-        indexes = [self._current_index(), *self._included_indexes_in_use()]
+        self._current_index()
+        contexts = [self._context, *(serving.context for serving in self._includes_in_use())]
         return BuildStats(
             declared=_count_declared(self),
-            built=sum(index.stats.built for index in indexes),
-            failed=sum(index.stats.failed for index in indexes),
-            build_seconds=sum(index.stats.build_seconds for index in indexes),
+            built=sum(context.stats.built for context in contexts),
+            failed=sum(context.stats.failed for context in contexts),
+            build_seconds=sum(context.stats.build_seconds for context in contexts),
         )
 
     def resolve_all(self) -> BuildStats:
@@ -179,8 +238,8 @@ class LazyRouter(APIRouter):
         """
         for route in self.routes:
             yield route, prepare_route(route)
-        for index in self._included_indexes_in_use():
-            for route in index.iter_routes():
+        for serving in self._includes_in_use():
+            for route in serving.index.iter_routes():
                 yield route, prepare_route(route)
 
     # -- background warm-up ------------------------------------------------------
@@ -213,30 +272,40 @@ class LazyRouter(APIRouter):
         """The indexes whose routes answer requests."""
         if self._serves_app:
             return [self._current_index()]
-        return self._included_indexes_in_use()
+        return [serving.index for serving in self._includes_in_use()]
 
-    def _included_indexes_in_use(self) -> list[RouteIndex]:
+    def _includes_in_use(self) -> list[_IncludeServing]:
         return [
-            index
-            for reference, index in list(self._included_indexes.values())
-            if reference() is not None and index.version == self._version
+            serving
+            for serving in list(self._included_indexes.values())
+            if serving.reference() is not None and serving.index.version == self._version
         ]
 
     def _current_index(self) -> RouteIndex:
         index = self._index
-        if index is None or index.version != self._version or index.routes_were_modified:
+        if index is None or index.version != self._version:
             with self._index_lock:
                 index = self._index
-                if index is not None and index.routes_were_modified:
-                    # Code appended to `.routes` directly: serve that list as it stands.
-                    self._declarations = [declaration_for_route(route) for route in index.routes]
-                    self._version += 1
                 if index is None or index.version != self._version:
+                    self._sync_declarations()
                     # Included into a plain router, FastAPI derives the served
                     # routes from these; served by this router, they are final.
                     items = _items(self, (), final=self._serves_app or not _compat.INCLUDES_ARE_LIVE)
-                    index = self._index = RouteIndex(self, self._version, items, _expand)
+                    index = self._index = RouteIndex(self._context, self._version, items, _expand)
         return index
+
+    def _sync_declarations(self) -> None:
+        """After user code changed `.routes`, serve that list as it stands."""
+        if self._edited:
+            self._declarations = [declaration_for_route(route) for route in self._route_list]
+            self._edited = False
+
+    def _settings(self) -> APIRouter:
+        """This router's settings as they are now, as FastAPI reads them at declaration."""
+        frozen = self._frozen
+        if frozen is None or not _compat.same_settings(self, frozen):
+            frozen = self._frozen = _compat.frozen_settings(self, _LAZY_STATE)
+        return frozen
 
     def _changed(self) -> None:
         self._version += 1
@@ -275,18 +344,27 @@ class LazyRouter(APIRouter):
         if unknown:
             raise TypeError(f"add_api_route() got an unexpected keyword argument {sorted(unknown)[0]!r}")
         validate_path(self.prefix + path)
+        settings = self._settings()
+        if not can_defer(kwargs.get("route_class_override") or settings.route_class):
+            # A route class with its own __init__ or matching: only running it
+            # tells what it matches, so it is built now, as FastAPI builds it.
+            scratch = _compat.scratch_router(settings)
+            APIRouter.add_api_route(scratch, path, endpoint, **kwargs)
+            self._declare_route(scratch.routes[-1])
+            return
         if _eager_mode():
             # Build once here, only for the errors FastAPI raises at declaration.
-            APIRouter.add_api_route(_compat.scratch_router(self), path, endpoint, **kwargs)
-        self._declare(Declaration(API_ROUTE, path, endpoint, kwargs, self))
+            APIRouter.add_api_route(_compat.scratch_router(settings), path, endpoint, **kwargs)
+        self._declare(Declaration(API_ROUTE, path, endpoint, kwargs, settings))
 
     def add_api_websocket_route(
         self, path: str, endpoint: Callable[..., Any], name: str | None = None, **kwargs: Any
     ) -> None:
         validate_path(self.prefix + path)
+        settings = self._settings()
         if _eager_mode():
-            APIRouter.add_api_websocket_route(_compat.scratch_router(self), path, endpoint, name=name, **kwargs)
-        self._declare(Declaration(API_WEBSOCKET, path, endpoint, {"name": name, **kwargs}, self))
+            APIRouter.add_api_websocket_route(_compat.scratch_router(settings), path, endpoint, name=name, **kwargs)
+        self._declare(Declaration(API_WEBSOCKET, path, endpoint, {"name": name, **kwargs}, settings))
 
     # Starlette routes, mounts and hosts cost nothing to build: build them now,
     # with Starlette's own code, so they fail where FastAPI's would.
@@ -355,13 +433,14 @@ class LazyRouter(APIRouter):
             for name in _empty_path_names(router):
                 raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {name})")
         _compat.validate_include_options(kwargs)
+        self._sync_declarations()
         if _compat.INCLUDES_ARE_LIVE:
-            self._declarations.append(Inclusion(router, kwargs))
+            self._declarations.append(Inclusion(router, kwargs, self._settings()))
             if isinstance(router, LazyRouter):
                 router._parents.append(weakref.ref(self))
         else:
             # FastAPI < 0.137 copies the routes as they are now; so does this.
-            self._declarations.append(Inclusion(router, kwargs, _snapshot(router)))
+            self._declarations.append(Inclusion(router, kwargs, self._settings(), _snapshot(router)))
         self._changed()
         for handler in router.on_startup:
             self.add_event_handler("startup", handler)
@@ -382,12 +461,27 @@ class LazyRouter(APIRouter):
             raise LazyRouterError(f"Import string {import_string!r} must be of the form 'package.module:router'")
         _check_prefix(prefix)
         _compat.validate_include_options(options)
-        self._declarations.append(Inclusion(RouterImport(import_string, prefix), options))
+        self._sync_declarations()
+        self._declarations.append(Inclusion(RouterImport(import_string, prefix), options, self._settings()))
         self._changed()
 
     def _declare(self, declaration: Declaration) -> None:
+        self._sync_declarations()
         self._declarations.append(declaration)
+        index = self._index
+        # Appended to an index that is up to date, a route is indexed on its
+        # own: code that reads `self.routes[-1]` after each declaration stays
+        # linear. Anything else rebuilds the index on its next use.
+        extend = index is not None and index.version == self._version
         self._changed()
+        if extend and index is not None:
+            with self._index_lock:
+                route = index.append(len(self._declarations) - 1, declaration)
+                if self._route_list_version == index.version:
+                    if route is not None:
+                        list.append(self._route_list, route)
+                    self._route_list_version = self._version
+                index.version = self._version
 
     def _declare_route(self, route: BaseRoute) -> None:
         self._declare(declaration_for_route(route))
@@ -467,17 +561,22 @@ class LazyRouter(APIRouter):
     def _included_index(self, included: Any) -> RouteIndex:
         """The index of this router as seen through one FastAPI include context."""
         key = id(included)
-        entry = self._included_indexes.get(key)
-        if entry is not None and entry[0]() is included and entry[1].version == self._version:
-            return entry[1]
+        serving = self._included_indexes.get(key)
+        if serving is not None and serving.reference() is included and serving.index.version == self._version:
+            return serving.index
         with self._index_lock:
-            # The context folds in every enclosing router's settings: lift this
-            # router's routes into a router that carries them.
-            target = _compat.scratch_router(self, **_compat.router_settings_from_include(included))
-            index = RouteIndex(target, self._version, _items(self, (({}, target),)), _expand)
-            reference = weakref.ref(included, lambda _: self._included_indexes.pop(key, None))
-            self._included_indexes[key] = (reference, index)
-        return index
+            self._sync_declarations()
+            if serving is None or serving.reference() is not included:
+                # The context folds in every enclosing router's settings: lift
+                # this router's routes into a router that carries them.
+                target = _compat.scratch_router(self, **_compat.router_settings_from_include(included))
+                reference = weakref.ref(included, lambda _: self._included_indexes.pop(key, None))
+                serving = _IncludeServing(reference, BuildContext(target), {}, cast(RouteIndex, None))
+            target = serving.context.target
+            items = _items(self, ((serving.options, target),))
+            serving.index = RouteIndex(serving.context, self._version, items, _expand)
+            self._included_indexes[key] = serving
+        return serving.index
 
     def _bind(self, app: Any) -> None:
         """Take over FastAPI's own router after `app.router = LazyRouter()`.
@@ -496,6 +595,7 @@ class LazyRouter(APIRouter):
                 return
             if self.dependency_overrides_provider is None:
                 self.dependency_overrides_provider = app
+            self._sync_declarations()
             if app.openapi_url and not any(
                 declaration.kind == OBJECT and declaration.path == app.openapi_url
                 for declaration in self._declarations
@@ -545,7 +645,7 @@ def _items(router: APIRouter, chain: Chain, snapshot: list[Any] | None = None, *
         return [
             lift_through(item, chain, final=final)
             if isinstance(item, Declaration)
-            else Branch(item.router, ((item.options, router), *chain), item.snapshot, final)
+            else Branch(item.router, ((item.options, item.parent), *chain), item.snapshot, final, including=router)
             for item in (router._declarations if snapshot is None else snapshot)
         ]
     # A plain APIRouter built its routes when they were declared.
@@ -564,7 +664,7 @@ def _expand(branch: Branch) -> list[Item]:
             except LazyRouterError as error:
                 # Requests under the prefix fail with this error; others never see it.
                 return [Declaration(OBJECT, branch.prefix, BrokenRoute(branch.prefix, error), {}, None)]
-            including_router = branch.chain[0][1]
+            including_router = branch.including
             if isinstance(resolved, LazyRouter) and isinstance(including_router, LazyRouter):
                 resolved._parents.append(weakref.ref(including_router))
         router = router.resolve()
@@ -599,5 +699,5 @@ def _empty_path_names(router: APIRouter | RouterImport, prefix: str = "") -> Ite
             path = getattr(item.endpoint, "path", None)
             if path is not None and not prefix + path:
                 yield getattr(item.endpoint, "name", "unknown")
-        elif not prefix + router.prefix + item.path:
+        elif not prefix + (item.owner or router).prefix + item.path:
             yield str(item.options.get("name") or getattr(item.endpoint, "__name__", "unknown"))

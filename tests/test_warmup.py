@@ -7,13 +7,13 @@ import sys
 import threading
 import time
 import types
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -134,13 +134,16 @@ class Gate:
         self.finished: list[float] = []
         gate = self
 
+        # APIRoute.__init__ asks for the handler last: gating it gates the build.
+        # (A class with its own __init__ would be built at declaration.)
         class GatedRoute(APIRoute):
-            def __init__(self, path: str, *args: Any, **kwargs: Any) -> None:
-                if path.endswith(gate.path):
+            def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+                if self.path.endswith(gate.path):
                     gate.entered.set()
                     assert gate.release.wait(DEADLINE)
-                super().__init__(path, *args, **kwargs)
+                handler = super().get_route_handler()
                 gate.finished.append(time.monotonic())
+                return handler
 
         self.route_class = GatedRoute
 
