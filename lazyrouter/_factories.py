@@ -183,6 +183,8 @@ class Inclusion:
     snapshot: list[Any] | None = None
     """The included router's items when it was included, on FastAPI releases
     whose include_router() copies routes; None where inclusion is live."""
+    included: APIRouter | None = None
+    """With `snapshot`: the included router's settings when it was included."""
 
 
 def validate_path(path: str) -> None:
@@ -235,7 +237,12 @@ def _api_options_of(source: Any, route: BaseRoute) -> dict[str, Any]:
 
 
 def lift(
-    declaration: Declaration, include: dict[str, Any], parent: APIRouter, *, final: bool = True
+    declaration: Declaration,
+    include: dict[str, Any],
+    parent: APIRouter,
+    *,
+    final: bool = True,
+    source: APIRouter | None = None,
 ) -> Declaration | None:
     """The declaration on `parent` equivalent to `declaration` included with `include`.
 
@@ -246,6 +253,12 @@ def lift(
 
     `final` is False when FastAPI itself will derive the served route from the
     result (a LazyRouter included into a plain router, FastAPI >= 0.137).
+
+    `source` is the included router as the include sees it: FastAPI fixes most
+    of a route's settings at declaration (`declaration.owner`), but takes the
+    default response class, unique-id function and strict content type the
+    route was left without from the included router at include time (< 0.137)
+    or on the first request (>= 0.137).
     """
     if declaration.kind == STARLETTE_COPY:
         # Still the original route: FastAPI >= 0.137 copies it once, under the
@@ -272,6 +285,7 @@ def lift(
             return None if copied is None else Declaration(OBJECT, getattr(copied, "path", ""), copied, {}, parent)
 
     router = declaration.owner or _NO_SETTINGS
+    included = source or router
     options: dict[str, Any] = dict(declaration.options)
     path = include.get("prefix", "") + router.prefix + declaration.path
     options["dependencies"] = [
@@ -306,17 +320,17 @@ def lift(
     )
     options["response_class"] = get_value_or_default(
         options.get("response_class", Default(JSONResponse)),
-        router.default_response_class,
+        included.default_response_class,
         include.get("default_response_class", Default(JSONResponse)),
     )
     options["generate_unique_id_function"] = get_value_or_default(
         options.get("generate_unique_id_function", Default(generate_unique_id)),
-        router.generate_unique_id_function,
+        included.generate_unique_id_function,
         include.get("generate_unique_id_function", Default(generate_unique_id)),
     )
     if "strict_content_type" in _compat.API_ROUTE_PARAMETERS:
         options["strict_content_type"] = get_value_or_default(
-            options.get("strict_content_type", Default(True)), router.strict_content_type
+            options.get("strict_content_type", Default(True)), included.strict_content_type
         )
     if "max_body_size" in _compat.API_ROUTE_PARAMETERS:
         options["max_body_size"] = _first_not_none(
@@ -741,8 +755,17 @@ def _new_deferred_route(declaration: Declaration, context: BuildContext) -> Base
     return cast(BaseRoute, route)
 
 
+# The matchers the index knows the meaning of; a route class that overrides
+# `matches()` is asked about every request (an opaque candidate).
+_KNOWN_MATCHERS: Final = frozenset(
+    {Route.matches, WebSocketRoute.matches, APIRoute.matches, APIWebSocketRoute.matches, Mount.matches}
+)
+
+
 def _route_key(route: BaseRoute) -> tuple[list[Any], bool]:
     """The segments under which `route` is indexed, and whether it is a catch-all."""
+    if type(route).matches not in _KNOWN_MATCHERS and not isinstance(route, BrokenRoute):
+        return [], True
     if isinstance(route, (Mount, BrokenRoute)):
         return _template_key(route.path, catch_all=True)
     if isinstance(route, (Route, WebSocketRoute, _Deferred)):
@@ -785,6 +808,8 @@ class Branch:
     """Whether the routes lifted from it are served as they are (see `lift`)."""
     including: APIRouter | None = None
     """The router whose include_router() call this branch stands for."""
+    included: APIRouter | None = None
+    """The included router's settings when it was included (see `Inclusion.included`)."""
     level: _Level | None = None
     """The branch's own routes and branches, indexed once expanded."""
 
@@ -811,13 +836,17 @@ class Branch:
         return "".join(common)
 
 
-def lift_through(declaration: Declaration, chain: Chain, *, final: bool = True) -> Declaration | None:
-    """Lift `declaration` through each include of `chain`, innermost first."""
+def lift_through(
+    declaration: Declaration, chain: Chain, *, final: bool = True, source: APIRouter | None = None
+) -> Declaration | None:
+    """Lift `declaration` through each include of `chain`, innermost first
+    (`source`: the router it was declared on, see `lift`)."""
     lifted: Declaration | None = declaration
     for options, parent in chain:
         if lifted is None:
             break
-        lifted = lift(lifted, options, parent, final=final)
+        lifted = lift(lifted, options, parent, final=final, source=source)
+        source = None
     if lifted is not None and lifted is not declaration and lifted.kind in (API_ROUTE, API_WEBSOCKET):
         # Routes lifted along the same includes are the same objects.
         if declaration.routes is None:

@@ -67,7 +67,8 @@ def _describe_router(router: APIRouter | RouterImport) -> Iterator[str]:
         yield f"import {router.import_string}"
         return
     yield "router " + _stable({name: getattr(router, name, None) for name in _ROUTER_SETTINGS})
-    declarations = getattr(router, "_declarations", None)
+    current_declarations = getattr(router, "_current_declarations", None)  # a LazyRouter
+    declarations = None if current_declarations is None else current_declarations()
     if declarations is None:  # a plain APIRouter
         for route, effective in _compat.effective_routes(router):
             source = effective if effective is not None else route

@@ -300,6 +300,10 @@ class LazyRouter(APIRouter):
             self._declarations = [declaration_for_route(route) for route in self._route_list]
             self._edited = False
 
+    def _current_declarations(self) -> list[Declaration | Inclusion]:
+        self._sync_declarations()
+        return self._declarations
+
     def _settings(self) -> APIRouter:
         """This router's settings as they are now, as FastAPI reads them at declaration."""
         frozen = self._frozen
@@ -326,7 +330,7 @@ class LazyRouter(APIRouter):
         if id(self) in seen:
             return False
         seen.add(id(self))
-        for item in self._declarations:
+        for item in self._current_declarations():
             if isinstance(item, Inclusion):
                 if isinstance(item.router, RouterImport):
                     continue  # not imported yet: it cannot include an object of this app
@@ -440,7 +444,8 @@ class LazyRouter(APIRouter):
                 router._parents.append(weakref.ref(self))
         else:
             # FastAPI < 0.137 copies the routes as they are now; so does this.
-            self._declarations.append(Inclusion(router, kwargs, self._settings(), _snapshot(router)))
+            included = _compat.frozen_settings(router, _LAZY_STATE)
+            self._declarations.append(Inclusion(router, kwargs, self._settings(), _snapshot(router), included))
         self._changed()
         for handler in router.on_startup:
             self.add_event_handler("startup", handler)
@@ -635,22 +640,40 @@ def _eager_mode() -> bool:
 
 def _snapshot(router: APIRouter) -> list[Any]:
     if isinstance(router, LazyRouter):
-        return list(router._declarations)
+        return list(router._current_declarations())
     return list(_compat.effective_routes(router))
 
 
-def _items(router: APIRouter, chain: Chain, snapshot: list[Any] | None = None, *, final: bool = True) -> list[Item]:
-    """`router`'s routes lifted through `chain`; its includes stay unexpanded."""
+def _items(
+    router: APIRouter,
+    chain: Chain,
+    snapshot: list[Any] | None = None,
+    *,
+    final: bool = True,
+    included: APIRouter | None = None,
+) -> list[Item]:
+    """`router`'s routes lifted through `chain`; its includes stay unexpanded.
+
+    `included`: `router`'s settings as its include saw them, if not as they are.
+    """
+    source = included or router
     if isinstance(router, LazyRouter):
         return [
-            lift_through(item, chain, final=final)
+            lift_through(item, chain, final=final, source=source)
             if isinstance(item, Declaration)
-            else Branch(item.router, ((item.options, item.parent), *chain), item.snapshot, final, including=router)
-            for item in (router._declarations if snapshot is None else snapshot)
+            else Branch(
+                item.router,
+                ((item.options, item.parent), *chain),
+                item.snapshot,
+                final,
+                including=router,
+                included=item.included,
+            )
+            for item in (router._current_declarations() if snapshot is None else snapshot)
         ]
     # A plain APIRouter built its routes when they were declared.
     return [
-        lift_through(declaration_for_route(route, effective), chain, final=final)
+        lift_through(declaration_for_route(route, effective), chain, final=final, source=source)
         for route, effective in (_compat.effective_routes(router) if snapshot is None else snapshot)
     ]
 
@@ -668,7 +691,7 @@ def _expand(branch: Branch) -> list[Item]:
             if isinstance(resolved, LazyRouter) and isinstance(including_router, LazyRouter):
                 resolved._parents.append(weakref.ref(including_router))
         router = router.resolve()
-    return _items(router, branch.chain, branch.snapshot, final=branch.final)
+    return _items(router, branch.chain, branch.snapshot, final=branch.final, included=branch.included)
 
 
 def _count_declared(router: APIRouter | RouterImport) -> int:
@@ -678,7 +701,7 @@ def _count_declared(router: APIRouter | RouterImport) -> int:
         return sum(1 for _ in _compat.effective_routes(router))
     return sum(
         _count_declared(item.router) if isinstance(item, Inclusion) else int(item.kind != OBJECT)
-        for item in router._declarations
+        for item in router._current_declarations()
     )
 
 
@@ -692,7 +715,7 @@ def _empty_path_names(router: APIRouter | RouterImport, prefix: str = "") -> Ite
             if path is not None and not prefix + path:
                 yield getattr(route, "name", "unknown")
         return
-    for item in router._declarations:
+    for item in router._current_declarations():
         if isinstance(item, Inclusion):
             yield from _empty_path_names(item.router, prefix + router.prefix + item.options.get("prefix", ""))
         elif item.kind == OBJECT:

@@ -19,29 +19,9 @@ from starlette.routing import NoMatchFound
 
 from lazyrouter import LazyFastAPI, LazyRouter, RouteBuildError
 from lazyrouter._compat import INCLUDES_ARE_LIVE
+from tests.modes import new_app, new_router
 
 LIVE_INCLUDES = pytest.mark.skipif(not INCLUDES_ARE_LIVE, reason="FastAPI < 0.137 copies routes on include")
-
-MODES = ["eager", "lazy_app", "assign", "optin"]
-
-
-def new_app(mode: str, **kwargs: Any) -> FastAPI:
-    if mode == "lazy_app":
-        return LazyFastAPI(**kwargs)
-    app = FastAPI(**kwargs)
-    if mode == "assign":
-        app.router = LazyRouter()
-    return app
-
-
-def new_router(mode: str, **kwargs: Any) -> APIRouter:
-    return APIRouter(**kwargs) if mode == "eager" else LazyRouter(**kwargs)
-
-
-@pytest.fixture(params=MODES)
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
 
 # -- dispatch ------------------------------------------------------------------
 

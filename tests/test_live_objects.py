@@ -1,0 +1,431 @@
+"""Routes, routers and `.routes` lists as user code reads and changes them.
+
+Each test writes one app the way a user would, once for eager FastAPI and once
+in a lazyrouter mode, changes routers, routes or route lists between
+declarations and requests, and compares what the two apps answer (responses
+and `/openapi.json`) or what the objects say.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import pickle
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from starlette.responses import PlainTextResponse
+from starlette.routing import Match, Mount, Route
+
+from lazyrouter import LazyFastAPI, LazyRouter
+from lazyrouter._compat import INCLUDES_ARE_LIVE
+from tests.modes import new_app, new_router
+
+LAZY_MODES = ["lazy_app", "assign", "optin"]
+
+Request_ = tuple[str, str, dict[str, str]]
+"""(method, path, headers) of one request."""
+
+
+def authenticated(x_token: str | None = Header(default=None)) -> None:
+    if x_token != "secret":
+        raise HTTPException(status_code=401, detail="not authenticated")
+
+
+def observe(app: FastAPI, requests: list[Request_]) -> list[Any]:
+    client = TestClient(app)
+    answers: list[Any] = [
+        (response.status_code, response.headers.get("allow"), response.content)
+        for method, path, headers in requests
+        for response in [client.request(method, path, headers=headers)]
+    ]
+    answers.append(client.get("/openapi.json").json() if app.openapi_url else None)
+    return answers
+
+
+def same_as_eager(build: Callable[[str], tuple[FastAPI, list[Request_]]], mode: str) -> None:
+    lazy_app, requests = build(mode)
+    eager_app, eager_requests = build("eager")
+    assert observe(lazy_app, requests) == observe(eager_app, eager_requests)
+
+
+@pytest.fixture(params=LAZY_MODES)
+def lazy_mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+# -- router settings are read at declaration ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda router: setattr(router, "dependencies", []), id="assign-dependencies"),
+        pytest.param(lambda router: router.dependencies.clear(), id="clear-dependencies"),
+        pytest.param(lambda router: setattr(router, "prefix", ""), id="assign-prefix"),
+        pytest.param(lambda router: router.tags.append("later"), id="append-tags"),
+        pytest.param(lambda router: setattr(router, "tags", ["other"]), id="assign-tags"),
+        pytest.param(lambda router: router.responses.update({418: {"description": "tea"}}), id="update-responses"),
+        pytest.param(lambda router: setattr(router, "deprecated", True), id="deprecated"),
+        pytest.param(lambda router: setattr(router, "include_in_schema", False), id="include-in-schema"),
+        pytest.param(lambda router: setattr(router, "default_response_class", PlainTextResponse), id="response-class"),
+    ],
+)
+def test_router_changes_after_declaration_reach_only_later_routes(lazy_mode: str, change: Callable[..., Any]) -> None:
+    def build(mode: str) -> tuple[FastAPI, list[Request_]]:
+        app = new_app(mode)
+        router = new_router(mode, prefix="/api", tags=["api"], dependencies=[Depends(authenticated)])
+
+        @router.get("/protected")
+        def protected() -> str:
+            return "protected"
+
+        change(router)
+
+        @router.get("/later")
+        def later() -> str:
+            return "later"
+
+        app.include_router(router)
+        paths = ["/api/protected", "/protected", "/api/later", "/later"]
+        return app, [("GET", path, {}) for path in paths] + [("GET", path, {"x-token": "secret"}) for path in paths]
+
+    same_as_eager(build, lazy_mode)
+
+
+def test_dropping_the_dependencies_of_a_router_keeps_earlier_routes_protected(lazy_mode: str) -> None:
+    app = new_app(lazy_mode)
+    router = new_router(lazy_mode, dependencies=[Depends(authenticated)])
+    router.add_api_route("/admin", lambda: "admin")
+    router.dependencies = []
+    app.include_router(router)
+    client = TestClient(app)
+    assert client.get("/admin").status_code == 401
+    assert client.get("/admin", headers={"x-token": "secret"}).status_code == 200
+
+
+@pytest.mark.parametrize("setting", ["dependencies", "prefix", "tags"])
+def test_including_router_changes_after_include_reach_only_later_includes(lazy_mode: str, setting: str) -> None:
+    def build(mode: str) -> tuple[FastAPI, list[Request_]]:
+        app = new_app(mode)
+        outer = new_router(mode, prefix="/outer", tags=["outer"], dependencies=[Depends(authenticated)])
+        first, second = new_router(mode), new_router(mode)
+        first.add_api_route("/first", lambda: "first")
+        second.add_api_route("/second", lambda: "second")
+        outer.include_router(first)
+        setattr(outer, setting, "" if setting == "prefix" else [])
+        outer.include_router(second)
+        app.include_router(outer)
+        paths = ["/outer/first", "/first", "/outer/second", "/second"]
+        return app, [("GET", path, {}) for path in paths]
+
+    same_as_eager(build, lazy_mode)
+
+
+# -- the route object is the route ------------------------------------------------
+
+
+def test_fastapi_docs_operation_id_loop_and_route_writes_reach_openapi(lazy_mode: str) -> None:
+    def build(mode: str) -> tuple[FastAPI, list[Request_]]:
+        app = new_app(mode)
+        router = new_router(mode, prefix="/items")
+        router.add_api_route("/", lambda: [], name="list_items")
+        router.add_api_route("/{item_id}", lambda item_id: item_id, name="read_item")
+        router.add_api_route("/hidden", lambda: "hidden", name="hidden")
+        app.include_router(router)
+        app.add_api_route("/root", lambda: "root", name="root")
+        # https://fastapi.tiangolo.com/advanced/path-operation-advanced-configuration/
+        for route in app.routes:
+            if isinstance(route, APIRoute):
+                route.operation_id = route.name
+                if route.name == "hidden":
+                    route.include_in_schema = False
+        return app, [("GET", "/items/", {}), ("GET", "/items/hidden", {})]
+
+    same_as_eager(build, lazy_mode)
+
+
+# GET and HEAD share the operation id: FastAPI warns, eager or lazy alike.
+@pytest.mark.filterwarnings("ignore:Duplicate Operation ID")
+def test_methods_added_to_a_route_are_kept(lazy_mode: str) -> None:
+    def build(mode: str) -> tuple[FastAPI, list[Request_]]:
+        app = new_app(mode)
+        app.add_api_route("/ping", lambda: "pong")
+        for route in app.routes:
+            if isinstance(route, APIRoute) and route.path == "/ping":
+                route.methods.add("HEAD")
+        return app, [("HEAD", "/ping", {}), ("HEAD", "/ping", {}), ("GET", "/ping", {}), ("POST", "/ping", {})]
+
+    same_as_eager(build, lazy_mode)
+
+
+@pytest.mark.parametrize("make_app", [LazyFastAPI, lambda: _assigned()], ids=["lazy_app", "assign"])
+def test_route_declared_on_the_app_serves_as_itself(make_app: Callable[[], FastAPI]) -> None:
+    app = make_app()
+    served: list[Any] = []
+
+    @app.get("/me")
+    def me(request: Request) -> str:
+        served.append(request.scope["route"])
+        return "me"
+
+    route = app.routes[-1]
+    app.add_api_route("/other", lambda: "other")  # declared later: same objects
+    client = TestClient(app)
+    assert client.get("/me").status_code == 200
+    assert served == [route]
+    assert app.routes[-2] is route
+    assert type(route) is APIRoute  # built, in place
+
+
+def _assigned() -> FastAPI:
+    app = FastAPI()
+    app.router = LazyRouter()
+    return app
+
+
+def test_route_class_handler_self_is_the_route_in_routes(lazy_mode: str) -> None:
+    class CountingRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def counting(request: Request) -> Response:
+                self.count = getattr(self, "count", 0) + 1
+                return await handler(request)
+
+            return counting
+
+    def build(mode: str) -> tuple[FastAPI, list[Request_]]:
+        app = new_app(mode)
+        router = new_router(mode, route_class=CountingRoute)
+        router.add_api_route("/count", lambda: "counted")
+        app.include_router(router)
+        return app, [("GET", "/count", {})] * 3
+
+    app, requests = build(lazy_mode)
+    observe(app, requests)
+    router_route = app.router.routes[-1] if lazy_mode != "optin" else None
+    if router_route is not None:
+        assert router_route.count == 3  # type: ignore[attr-defined]
+    same_as_eager(build, lazy_mode)
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate Operation ID")
+def test_route_classes_with_their_own_init_or_matching_are_obeyed(lazy_mode: str) -> None:
+    class HeadRoute(APIRoute):
+        def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+            super().__init__(path, endpoint, **kwargs)
+            self.methods.add("HEAD")
+
+    class CaseInsensitiveRoute(APIRoute):
+        def matches(self, scope: Any) -> tuple[Match, Any]:
+            return super().matches({**scope, "path": scope["path"].lower()})
+
+    def build(mode: str) -> tuple[FastAPI, list[Request_]]:
+        app = new_app(mode)
+        router = new_router(mode)
+        router.add_api_route("/head", lambda: "head", route_class_override=HeadRoute)
+        router.add_api_route("/case", lambda: "case", route_class_override=CaseInsensitiveRoute)
+        router.add_api_route("/partial", lambda: "partial", route_class_override=functools.partial(APIRoute))
+        app.include_router(router)
+        return app, [("HEAD", "/head", {}), ("GET", "/CASE", {}), ("GET", "/partial", {})]
+
+    same_as_eager(build, lazy_mode)
+
+
+def test_deferred_routes_copy_pickle_and_probe_as_built_routes() -> None:
+    app = LazyFastAPI()
+    app.add_api_route("/items/{item_id}", read_item)
+    route = app.routes[-1]
+    assert getattr(route, "no_such_attribute", None) is None
+    assert not hasattr(route, "no_such_attribute")
+    assert app.router.stats().built == 0
+    copied = copy.copy(route)
+    assert app.router.stats().built == 1
+    assert type(copied) is type(route) is APIRoute
+    assert copied.path == "/items/{item_id}" and copied.dependant is route.dependant
+    assert app.router.stats().built == 1
+    router = LazyRouter()  # an app's routes deep-copy the app: eager FastAPI recurses there
+    router.add_api_route("/items/{item_id}", read_item)
+    deep = copy.deepcopy(router.routes[-1])
+    assert type(deep) is APIRoute and deep.path == "/items/{item_id}"
+
+
+def test_deferred_routes_pickle_as_eager_routes_do() -> None:
+    def pickled(router: APIRouter) -> type[BaseException] | None:
+        router.add_api_route("/items/{item_id}", read_item)
+        try:
+            pickle.dumps(router.routes[-1])
+        except Exception as exc:  # an APIRoute holds its ASGI handler, a closure
+            return type(exc)
+        return None
+
+    assert pickled(LazyRouter()) is pickled(APIRouter())
+
+
+def read_item(item_id: int) -> int:
+    return item_id
+
+
+# -- .routes is the list that serves ---------------------------------------------
+
+
+def _static(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("static " + request.url.path)
+
+
+LIST_EDITS: dict[str, Callable[[list[Any]], None]] = {
+    "append-mount": lambda routes: routes.append(Mount("/static", routes=[Route("/{name:path}", _static)])),
+    "insert-route": lambda routes: routes.insert(0, Route("/items/{item_id}", _static)),
+    "remove": lambda routes: routes.remove(next(r for r in routes if getattr(r, "name", "") == "bulk")),
+    "pop": lambda routes: routes.pop(),
+    "del-slice": lambda routes: routes.__delitem__(slice(-2, None)),
+    "assign-item": lambda routes: routes.__setitem__(-1, Route("/items/bulk", _static)),
+    "sort-by-path": lambda routes: routes.sort(key=lambda route: getattr(route, "path", "")),
+    "reverse": lambda routes: routes.reverse(),
+    "extend": lambda routes: routes.extend([Route("/extra", _static)]),
+    "iadd": lambda routes: routes.__iadd__([Route("/extra", _static)]),
+    "clear": lambda routes: routes.clear(),
+}
+
+
+@pytest.mark.parametrize("edit", LIST_EDITS)
+def test_every_list_operation_on_app_routes_has_the_eager_effect(lazy_mode: str, edit: str) -> None:
+    if lazy_mode == "optin":
+        pytest.skip("app.routes of a plain app is FastAPI's own list")
+
+    def build(mode: str) -> tuple[FastAPI, list[Request_]]:
+        app = new_app(mode, openapi_url=None)
+        app.add_api_route("/items/{item_id}", read_item, name="read")
+        app.add_api_route("/items/bulk", lambda: "bulk", name="bulk")
+        LIST_EDITS[edit](app.routes)
+        app.add_api_route("/after", lambda: "after")
+        paths = ["/items/1", "/items/bulk", "/static/x.css", "/extra", "/after", "/docs"]
+        return app, [("GET", path, {}) for path in paths]
+
+    same_as_eager(build, lazy_mode)
+
+
+@pytest.mark.parametrize("edit", ["remove", "sort-by-path", "assign-item", "append-mount"])
+def test_list_operations_on_a_router_before_include(lazy_mode: str, edit: str) -> None:
+    def build(mode: str) -> tuple[FastAPI, list[Request_]]:
+        app = new_app(mode)
+        router = new_router(mode)
+        router.add_api_route("/items/{item_id}", read_item, name="read")
+        router.add_api_route("/items/bulk", lambda: "bulk", name="bulk")
+        LIST_EDITS[edit](router.routes)
+        app.include_router(router, prefix="/v1")
+        paths = ["/v1/items/1", "/v1/items/bulk", "/v1/static/x.css", "/static/x.css"]
+        return app, [("GET", path, {}) for path in paths]
+
+    same_as_eager(build, lazy_mode)
+
+
+def test_assigned_router_keeps_its_docs_after_an_append_before_the_first_request() -> None:
+    def build(mode: str) -> tuple[FastAPI, list[Request_]]:
+        app = new_app(mode)
+        app.routes.append(Route("/raw", _static))
+        app.add_api_route("/api", lambda: "api")
+        return app, [("GET", "/raw", {}), ("GET", "/api", {}), ("GET", "/docs", {})]
+
+    same_as_eager(build, "assign")
+
+
+def test_routes_list_is_one_list_and_cheap_to_read_after_each_declaration(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lazyrouter import _factories
+
+    indexes = []
+    original = _factories.RouteIndex.__init__
+
+    def counting(self: Any, *args: Any, **kwargs: Any) -> None:
+        indexes.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_factories.RouteIndex, "__init__", counting)
+
+    class RecordingRouter(LazyRouter):
+        """Reads its newest route after each declaration, as some extensions do."""
+
+        def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+            super().add_api_route(path, endpoint, **kwargs)
+            self.last = self.routes[-1]
+
+    router = RecordingRouter()
+    routes = router.routes
+    for number in range(200):
+        router.add_api_route(f"/r{number}", read_item)
+        assert router.last.path == f"/r{number}"
+    assert router.routes is routes and len(routes) == 200
+    assert len(indexes) <= 2  # built once, then extended route by route
+    assert router.stats().built == 0
+
+
+# -- class-based views (the real packages) --------------------------------------
+
+
+@pytest.mark.parametrize("package", ["fastapi_utils", "fastapi_restful"])
+def test_class_based_views_of_the_real_packages(lazy_mode: str, package: str) -> None:
+    cbv = pytest.importorskip(f"{package}.cbv").cbv
+
+    def build(mode: str) -> tuple[FastAPI, list[Request_]]:
+        app = new_app(mode)
+        router = new_router(mode, prefix="/items", tags=["items"])
+
+        @cbv(router)
+        class Items:
+            token: None = Depends(authenticated)
+
+            @router.get("/")
+            def list_items(self) -> list[int]:
+                return [1, 2]
+
+            @router.get("/{item_id}")
+            def read(self, item_id: int) -> int:
+                return item_id
+
+        app.include_router(router, prefix="/api")
+        paths = ["/api/items/", "/api/items", "/api/items/3", "/items/3"]
+        headers = {"x-token": "secret"}
+        return app, [("GET", path, headers) for path in paths] + [("GET", "/api/items/3", {})]
+
+    same_as_eager(build, lazy_mode)
+
+
+# -- failures stay where they are -----------------------------------------------
+
+
+def test_a_failed_import_string_include_does_not_break_route_walkers() -> None:
+    app = LazyFastAPI()
+    app.add_api_route("/ok", lambda: "ok")
+    app.include_router("tests.no_such_module:router", prefix="/broken")
+    scope = {"type": "http", "path": "/ok", "method": "GET", "root_path": ""}
+    matches = [route.matches(scope)[0] for route in app.routes]
+    assert Match.FULL in matches
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/ok").status_code == 200
+    assert client.get("/broken/x").status_code == 500
+
+
+@pytest.mark.skipif(not INCLUDES_ARE_LIVE, reason="FastAPI < 0.137 copies included routes")
+def test_later_routes_of_an_included_router_are_served(lazy_mode: str) -> None:
+    def build(mode: str) -> tuple[FastAPI, list[Request_]]:
+        app = new_app(mode)
+        router = new_router(mode, prefix="/live")
+        app.include_router(router)
+        router.add_api_route("/added", lambda: "added")
+        return app, [("GET", "/live/added", {})]
+
+    same_as_eager(build, lazy_mode)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    caplog.set_level("CRITICAL", logger="lazyrouter")
+    yield
+
+
+__all__ = ["APIRouter"]
