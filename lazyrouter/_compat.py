@@ -6,8 +6,9 @@ was written against. Public API is used everywhere else.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import fastapi
@@ -32,10 +33,14 @@ __all__ = (
     "API_ROUTE_PARAMETERS",
     "INCLUDES_ARE_LIVE",
     "INCLUDE_PARAMETERS",
+    "DeferredInclude",
     "complete_validators",
     "effective_routes",
     "frozen_settings",
     "get_route_path",
+    "include_entry",
+    "included_low_priority_routes",
+    "is_include_entry",
     "included_router_for",
     "is_default_lifespan",
     "merge_lifespan",
@@ -66,6 +71,8 @@ _IncludedRouter: type[BaseRoute] | None = getattr(fastapi.routing, "_IncludedRou
 _get_scope_included_router = getattr(fastapi.routing, "_get_scope_included_router", None)
 _DefaultLifespan = getattr(fastapi.routing, "_DefaultLifespan", None)
 _StarletteDefaultLifespan = getattr(starlette.routing, "_DefaultLifespan", None)
+
+_RouterIncludeContext = getattr(fastapi.routing, "_RouterIncludeContext", None)
 
 INCLUDES_ARE_LIVE = _IncludedRouter is not None
 """FastAPI >= 0.137 includes routers by reference: routes added to an included
@@ -114,6 +121,94 @@ def same_settings(router: APIRouter, frozen: APIRouter) -> bool:
             if current is not value and current != value:
                 return False
     return True
+
+
+def include_entry(parent: APIRouter, router: APIRouter, options: dict[str, Any]) -> BaseRoute:
+    """What FastAPI >= 0.137's include_router() appends to `parent.routes`.
+
+    FastAPI's own `_IncludedRouter` with FastAPI's own include context (0.137
+    to 0.165: `_RouterIncludeContext.for_include`), so code that walks
+    `.routes`, and FastAPI itself (OpenAPI, `iter_route_contexts()`), treat it
+    as eager FastAPI's.
+    """
+    assert _IncludedRouter is not None and _RouterIncludeContext is not None
+    accepted = inspect.signature(_RouterIncludeContext.for_include).parameters
+    context = _RouterIncludeContext.for_include(
+        parent_router=parent, included_router=router, **{k: v for k, v in options.items() if k in accepted}
+    )
+    return _IncludedRouter(original_router=router, include_context=context)  # type: ignore[call-arg]
+
+
+def is_include_entry(route: object) -> bool:
+    return _IncludedRouter is not None and isinstance(route, _IncludedRouter)
+
+
+def included_low_priority_routes(routes: list[BaseRoute]) -> list[Any]:
+    """The frontends (FastAPI >= 0.164) of the routers `routes` includes, as
+    FastAPI's `APIRouter._iter_low_priority_routes()` finds them."""
+    found: list[Any] = []
+    for route in routes:
+        if is_include_entry(route) and not isinstance(route, DeferredInclude):
+            effective = getattr(route, "effective_low_priority_routes", None)
+            if effective is not None:
+                found.extend(effective())
+    return found
+
+
+if _IncludedRouter is not None:
+    _ENTRY_FIELDS = [field for field in dataclasses.fields(_IncludedRouter) if field.init]  # type: ignore[arg-type]
+
+    class DeferredInclude(_IncludedRouter):  # type: ignore[misc, valid-type]
+        """An `_IncludedRouter` whose router is imported on first need.
+
+        `include_router("pkg.module:router", prefix=...)` lists this in
+        `.routes`: walking the list imports nothing; matching a path under the
+        prefix, or anything that reads the router, imports it (`load()`, which
+        returns the router and its include context, or raises).
+        """
+
+        def __init__(self, prefix: str, load: Callable[[], tuple[APIRouter, Any]]) -> None:
+            for field in _ENTRY_FIELDS:
+                if field.name not in ("original_router", "include_context"):
+                    default = field.default_factory() if callable(field.default_factory) else field.default
+                    object.__setattr__(self, field.name, default)
+            self._lazyrouter_prefix = prefix
+            self._lazyrouter_load = load
+            self._lazyrouter_loaded: tuple[APIRouter, Any] | None = None
+
+        def _loaded(self) -> tuple[APIRouter, Any]:
+            if self._lazyrouter_loaded is None:
+                self._lazyrouter_loaded = self._lazyrouter_load()
+            return self._lazyrouter_loaded
+
+        @property
+        def original_router(self) -> APIRouter:
+            return self._loaded()[0]
+
+        @property
+        def include_context(self) -> Any:
+            return self._loaded()[1]
+
+        def matches(self, scope: Scope) -> Any:
+            path = get_route_path(scope)
+            prefix = self._lazyrouter_prefix
+            if path != prefix and not path.startswith(prefix + "/"):
+                return starlette.routing.Match.NONE, {}
+            return super().matches(scope)
+
+        # Identity, and a repr that imports nothing (the dataclass ones read the router).
+        def __eq__(self, other: object) -> bool:
+            return self is other
+
+        __hash__ = None  # type: ignore[assignment]
+
+        def __repr__(self) -> str:
+            return f"{type(self).__name__}(prefix={self._lazyrouter_prefix!r})"
+
+else:  # pragma: no cover - FastAPI < 0.137
+
+    class DeferredInclude:  # type: ignore[no-redef]
+        pass
 
 
 def included_router_for(scope: Scope, router: APIRouter) -> Any | None:

@@ -25,11 +25,14 @@ import inspect
 import logging
 import threading
 import time
+import types
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final, NoReturn, SupportsIndex, cast
 
+import fastapi.routing
+import starlette.routing
 from fastapi import APIRouter
 from fastapi.datastructures import Default
 from fastapi.responses import JSONResponse
@@ -185,6 +188,8 @@ class Inclusion:
     whose include_router() copies routes; None where inclusion is live."""
     included: APIRouter | None = None
     """With `snapshot`: the included router's settings when it was included."""
+    entry: BaseRoute | None = None
+    """What `.routes` lists for this call on FastAPI >= 0.137 (an `_IncludedRouter`)."""
 
 
 def validate_path(path: str) -> None:
@@ -481,7 +486,7 @@ class _Deferred:
             # Matching and url_path_for() need only the compiled path.
             factory.compile_path(self)
             return self.__dict__[name]
-        if name not in _instance_attributes(factory.declaration.kind) or factory.builder == threading.get_ident():
+        if name not in _instance_attributes(factory.route_class) or factory.builder == threading.get_ident():
             # Not an attribute of a built route, or asked by the route class's
             # own __init__ while it builds this route: as without lazyrouter.
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -510,19 +515,51 @@ def _deferred_class(route_class: type[BaseRoute]) -> type[BaseRoute]:
     return deferred
 
 
+def _instance_attributes(route_class: type[BaseRoute]) -> frozenset[str]:
+    """Every name a built route of `route_class` may have as an attribute.
+
+    A superset, read off the code that builds routes (every attribute name in
+    `fastapi.routing`, `starlette.routing` and the route class's own methods),
+    so that probing a name none of them sets builds nothing.
+    """
+    names = _attribute_names.get(route_class)
+    if names is None:
+        found = set(_routing_names())
+        for cls in route_class.__mro__:
+            if cls.__module__ not in ("fastapi.routing", "starlette.routing", "builtins", __name__):
+                for value in vars(cls).values():
+                    found.update(_code_names(value))
+        names = _attribute_names[route_class] = frozenset(found)
+    return names
+
+
+_attribute_names: weakref.WeakKeyDictionary[type[BaseRoute], frozenset[str]] = weakref.WeakKeyDictionary()
+
+
 @functools.cache
-def _instance_attributes(kind: str) -> frozenset[str]:
-    """The instance attributes a built route has, read off two throwaway routes
-    (deferrable route classes run FastAPI's own `__init__`)."""
+def _routing_names() -> frozenset[str]:
+    names: set[str] = set()
+    for module in (fastapi.routing, starlette.routing):
+        for value in vars(module).values():
+            if getattr(value, "__module__", None) == module.__name__:
+                names.update(_code_names(value))
+                for member in vars(value).values() if isinstance(value, type) else ():
+                    names.update(_code_names(member))
+    return frozenset(names)
 
-    def probe(item_id: int, q: str = "") -> dict[str, int]:
-        return {}
 
-    if kind == API_WEBSOCKET:
-        routes: list[BaseRoute] = [APIWebSocketRoute("/{item_id}", probe)]
-    else:
-        routes = [APIRoute("/{item_id}", probe), APIRoute("/{item_id}", probe, response_model=None, methods=["POST"])]
-    return frozenset(name for route in routes for name in vars(route))
+def _code_names(value: Any) -> set[str]:
+    value = getattr(value, "__func__", value)  # classmethod, staticmethod
+    if isinstance(value, property):
+        return set().union(*(_code_names(f) for f in (value.fget, value.fset) if f is not None))
+    code = getattr(value, "__code__", None)
+    names: set[str] = set()
+    pending = [code] if code is not None else []
+    while pending:
+        code = pending.pop()
+        names.update(code.co_names)
+        pending.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
+    return names
 
 
 @dataclass(slots=True)

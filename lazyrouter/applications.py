@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from lazyrouter import _snapshot
 from lazyrouter._warmup import WarmUp
-from lazyrouter.router import LazyRouter
+from lazyrouter.router import LazyRouter, listing_served_routes
 
 __all__ = ("LazyFastAPI",)
 
@@ -53,6 +53,12 @@ class LazyFastAPI(FastAPI):
         self.router.include_router(router, **kwargs)
 
     def openapi(self) -> dict[str, Any]:
+        # From the routes this app serves, built once for the document and the
+        # requests alike (FastAPI would build each included route's context too).
+        with listing_served_routes():
+            return self._openapi()
+
+    def _openapi(self) -> dict[str, Any]:
         if self.openapi_snapshot is not None:
             version = self.router._get_routes_version()
             if self._snapshot_version is None:

@@ -139,7 +139,7 @@ def _unreachable(routes: Sequence[BaseRoute]) -> Iterator[Problem]:
 def command_check(args: argparse.Namespace) -> int:
     app = load_app(args.app)
     routers = lazy_routers(app)
-    routes = [route for router in routers for route in router.routes] if routers else list(app.routes)
+    routes = [route for router in routers for route in router.served_routes()] if routers else list(app.routes)
     progress = sys.stderr if sys.stderr.isatty() and not args.json else None
     report = check_routes(routes, progress)
     if args.json:
@@ -224,7 +224,7 @@ def command_profile(args: argparse.Namespace) -> int:
     print(f"  (import of {args.app} in this process: {import_seconds * 1000:.1f} ms)")
     print(f"Models in {package!r}: {len(models)}, of which {len(eager_models)} build their schema at import")
     routers = lazy_routers(app)
-    routes = [route for router in routers for route in router.routes] if routers else []
+    routes = [route for router in routers for route in router.served_routes()] if routers else []
     costs: list[tuple[float, BaseRoute]] = []
     for route in routes:
         if "_lazyrouter_factory" not in route.__dict__:

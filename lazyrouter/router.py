@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import os
 import threading
@@ -35,6 +36,7 @@ from lazyrouter._factories import (
     RouterImport,
     can_defer,
     declaration_for_route,
+    deferred_route,
     has_lifespan,
     lift_through,
     prepare_route,
@@ -45,6 +47,20 @@ from lazyrouter._warmup import WarmUp, WarmUpRun, warm_up_settings
 from lazyrouter.exceptions import LazyRouterError
 
 __all__ = ("LazyRouter",)
+
+# While set, `.routes` lists the routes served (see `LazyRouter.served_routes`):
+# LazyFastAPI generates its OpenAPI document from the routes it serves.
+_LIST_SERVED_ROUTES: contextvars.ContextVar[bool] = contextvars.ContextVar("lazyrouter_list_served", default=False)
+
+
+@contextlib.contextmanager
+def listing_served_routes() -> Iterator[None]:
+    token = _LIST_SERVED_ROUTES.set(True)
+    try:
+        yield
+    finally:
+        _LIST_SERVED_ROUTES.reset(token)
+
 
 # include_router() arguments lazyrouter knows how to combine (see `lift`).
 _COMBINED_INCLUDE_OPTIONS = frozenset(
@@ -81,6 +97,8 @@ _LAZY_STATE = frozenset(
         "_route_list_version",
         "_edited",
         "_frozen",
+        "_inclusions",
+        "_frontends",
         "_warm_up_run",
         "_lifespan_context",
         "warm_up",
@@ -139,7 +157,7 @@ class LazyRouter(APIRouter):
         self._version = 0
         # Weak, so a router included somewhere does not keep that app alive.
         self._parents: list[weakref.ref[LazyRouter]] = []
-        self._index_lock = threading.Lock()
+        self._index_lock = threading.RLock()  # _bind() declares the docs routes under it
         self._index: RouteIndex | None = None
         self._context = BuildContext(self)
         self._included_indexes: dict[int, _IncludeServing] = {}
@@ -148,6 +166,9 @@ class LazyRouter(APIRouter):
         self._route_list_version = -1
         self._edited = False  # the list was changed by user code: it is the truth
         self._frozen: APIRouter | None = None
+        # FastAPI >= 0.137: the `_IncludedRouter` entries of `.routes`, by id.
+        self._inclusions: dict[int, Inclusion] = {}
+        self._frontends: tuple[int, list[Any]] | None = None
         self._bound = False
         self._serves_app = False  # the router of a FastAPI app, not included by one
         # include_router() merges lifespans even when every one is FastAPI's
@@ -173,11 +194,12 @@ class LazyRouter(APIRouter):
         the route (as generating the OpenAPI document does). The list is the
         router's: every change to it changes what the router serves.
         """
-        if not self._edited:
-            index = self._current_index()
-            if self._route_list_version != index.version:
-                self._route_list.replace_contents(index.routes)
-                self._route_list_version = index.version
+        if _LIST_SERVED_ROUTES.get():
+            return self.served_routes()
+        if not self._edited and self._route_list_version != self._version:
+            version = self._version
+            self._route_list.replace_contents(self._listed_routes())
+            self._route_list_version = version
         return self._route_list
 
     @routes.setter
@@ -185,6 +207,31 @@ class LazyRouter(APIRouter):
         self._declarations = [declaration_for_route(route) for route in routes]
         self._edited = False
         self._changed()
+
+    def _listed_routes(self) -> list[BaseRoute]:
+        if not _compat.INCLUDES_ARE_LIVE:
+            # FastAPI < 0.137 copies included routes into the including router.
+            return self._current_index().routes
+        # FastAPI >= 0.137: the router's own routes, and an `_IncludedRouter`
+        # for each include; nothing is lifted, built or imported.
+        self._sync_declarations()
+        return [route for item in self._declarations if (route := self._listed(item)) is not None]
+
+    def _listed(self, item: Declaration | Inclusion) -> BaseRoute | None:
+        if isinstance(item, Inclusion):
+            return item.entry
+        if item.kind == OBJECT:
+            return cast(BaseRoute, item.endpoint)
+        return deferred_route(item, self._context)
+
+    def served_routes(self) -> list[BaseRoute]:
+        """Every route this router serves, in order, with include prefixes applied.
+
+        What `.routes` lists on FastAPI < 0.137; on later releases `.routes` lists
+        `_IncludedRouter` entries for includes, as FastAPI does. Lifts every
+        include (and imports those included by import string); builds nothing.
+        """
+        return self._current_index().routes
 
     def _routes_edited(self, routes: RouteList) -> None:
         # Served as it stands from the next request on (see _current_index).
@@ -236,7 +283,7 @@ class LazyRouter(APIRouter):
         include through its own routes, known once a request has used it:
         those are built too.
         """
-        for route in self.routes:
+        for route in self._current_index().iter_routes():
             yield route, prepare_route(route)
         for serving in self._includes_in_use():
             for route in serving.index.iter_routes():
@@ -297,8 +344,14 @@ class LazyRouter(APIRouter):
     def _sync_declarations(self) -> None:
         """After user code changed `.routes`, serve that list as it stands."""
         if self._edited:
-            self._declarations = [declaration_for_route(route) for route in self._route_list]
+            self._declarations = [self._declaration_of(route) for route in self._route_list]
             self._edited = False
+
+    def _declaration_of(self, route: BaseRoute) -> Declaration | Inclusion:
+        inclusion = self._inclusions.get(id(route))
+        if inclusion is not None and inclusion.entry is route:
+            return inclusion
+        return declaration_for_route(route)
 
     def _current_declarations(self) -> list[Declaration | Inclusion]:
         self._sync_declarations()
@@ -439,7 +492,9 @@ class LazyRouter(APIRouter):
         _compat.validate_include_options(kwargs)
         self._sync_declarations()
         if _compat.INCLUDES_ARE_LIVE:
-            self._declarations.append(Inclusion(router, kwargs, self._settings()))
+            settings = self._settings()
+            inclusion = Inclusion(router, kwargs, settings, entry=_compat.include_entry(settings, router, kwargs))
+            self._add_inclusion(inclusion)
             if isinstance(router, LazyRouter):
                 router._parents.append(weakref.ref(self))
         else:
@@ -467,26 +522,45 @@ class LazyRouter(APIRouter):
         _check_prefix(prefix)
         _compat.validate_include_options(options)
         self._sync_declarations()
-        self._declarations.append(Inclusion(RouterImport(import_string, prefix), options, self._settings()))
+        settings = self._settings()
+        router_import = RouterImport(import_string, prefix)
+        inclusion = Inclusion(router_import, options, settings)
+        if _compat.INCLUDES_ARE_LIVE:
+
+            def load() -> tuple[APIRouter, Any]:
+                resolved = router_import.resolve()  # raises RouterImportError
+                entry = _compat.include_entry(settings, resolved, options)
+                return resolved, cast(Any, entry).include_context
+
+            inclusion.entry = _compat.DeferredInclude(prefix, load)
+        self._add_inclusion(inclusion)
         self._changed()
+
+    def _add_inclusion(self, inclusion: Inclusion) -> None:
+        self._declarations.append(inclusion)
+        if inclusion.entry is not None:
+            self._inclusions[id(inclusion.entry)] = inclusion
 
     def _declare(self, declaration: Declaration) -> None:
         self._sync_declarations()
         self._declarations.append(declaration)
         index = self._index
-        # Appended to an index that is up to date, a route is indexed on its
-        # own: code that reads `self.routes[-1]` after each declaration stays
-        # linear. Anything else rebuilds the index on its next use.
+        # Appended to an index (and a `.routes` list) that is up to date, a
+        # route is added on its own: code that reads `self.routes[-1]` after
+        # each declaration stays linear. Anything else is rebuilt on next use.
         extend = index is not None and index.version == self._version
+        listed = self._route_list_version == self._version and not self._edited
         self._changed()
-        if extend and index is not None:
-            with self._index_lock:
+        with self._index_lock:
+            route = None
+            if extend and index is not None:
                 route = index.append(len(self._declarations) - 1, declaration)
-                if self._route_list_version == index.version:
-                    if route is not None:
-                        list.append(self._route_list, route)
-                    self._route_list_version = self._version
                 index.version = self._version
+            if listed:
+                route = route or self._listed(declaration)
+                if route is not None:
+                    list.append(self._route_list, route)
+                self._route_list_version = self._version
 
     def _declare_route(self, route: BaseRoute) -> None:
         self._declare(declaration_for_route(route))
@@ -522,7 +596,21 @@ class LazyRouter(APIRouter):
     def _view(self, routes: list[BaseRoute], **overrides: Any) -> APIRouter:
         view = APIRouter.__new__(APIRouter)
         view.__dict__ = {**self.__dict__, "routes": routes, **overrides}
+        if "_low_priority_routes" not in overrides:
+            frontends = self._included_frontends()
+            if frontends:
+                # FastAPI finds the frontends of included routers through the
+                # `_IncludedRouter` entries of `routes`; the view lists candidates.
+                view.__dict__["_low_priority_routes"] = [*self.__dict__.get("_low_priority_routes", ()), *frontends]
         return view
+
+    def _included_frontends(self) -> list[Any]:
+        """Frontends (FastAPI >= 0.164) of the routers this one includes."""
+        cached = self._frontends
+        if cached is None or cached[0] != self._version:
+            entries = [item.entry for item in self._declarations if isinstance(item, Inclusion) and item.entry]
+            cached = self._frontends = (self._version, _compat.included_low_priority_routes(entries))
+        return cached[1]
 
     # FastAPI >= 0.137 matches and dispatches an included router through these
     # two hooks; a LazyRouter answers them from its own index, so FastAPI's
@@ -640,7 +728,7 @@ def _eager_mode() -> bool:
 
 def _snapshot(router: APIRouter) -> list[Any]:
     if isinstance(router, LazyRouter):
-        return list(router._current_declarations())
+        return [_as_declared(item) for item in router._current_declarations()]
     return list(_compat.effective_routes(router))
 
 
@@ -659,7 +747,7 @@ def _items(
     source = included or router
     if isinstance(router, LazyRouter):
         return [
-            lift_through(item, chain, final=final, source=source)
+            lift_through(_as_declared(item) if snapshot is None else item, chain, final=final, source=source)
             if isinstance(item, Declaration)
             else Branch(
                 item.router,
@@ -676,6 +764,19 @@ def _items(
         lift_through(declaration_for_route(route, effective), chain, final=final, source=source)
         for route, effective in (_compat.effective_routes(router) if snapshot is None else snapshot)
     ]
+
+
+def _as_declared(item: Any) -> Any:
+    """A declaration, or its route once that exists and is not as declared:
+    built, or written to by user code. Including the router then reads the
+    route's attributes, as FastAPI does."""
+    if isinstance(item, Declaration) and item.routes is not None:
+        own = item.routes.get(())
+        if own is not None:
+            declaration = declaration_for_route(own[1])
+            if declaration is not item:
+                return declaration
+    return item
 
 
 def _expand(branch: Branch) -> list[Item]:

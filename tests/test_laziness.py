@@ -107,8 +107,12 @@ def test_declaring_500_routes_builds_none(mode: str, builds: BuildCounter) -> No
     app = make_app(mode)
     assert builds.total == 0
     declared = [route for route in app.routes if re.match(r"/r\d", getattr(route, "path", ""))]
-    # A LazyRouter lists deferred routes; FastAPI lists one _IncludedRouter per include.
-    assert len(declared) == (0 if mode == "optin" else 500)
+    # FastAPI >= 0.137 lists one _IncludedRouter per include, and so do LazyRouters;
+    # earlier releases copy the included routes (deferred ones, here).
+    assert len(declared) == (0 if mode == "optin" or INCLUDES_ARE_LIVE else 500)
+    if mode != "optin":
+        assert len(app.router.served_routes()) >= 500  # type: ignore[attr-defined]
+    assert builds.total == 0
 
 
 def test_eager_fastapi_builds_every_route_at_declaration(builds: BuildCounter) -> None:
@@ -140,6 +144,17 @@ def test_openapi_builds_each_route_once_and_requests_reuse_them(mode: str, build
     client.get("/r0/things0/1")
     schema = client.get("/openapi.json").json()
     assert len(schema["paths"]) == ROUTERS * ROUTES_PER_ROUTER // 2
+    # `app.router = LazyRouter()` leaves FastAPI's openapi() in charge: on
+    # FastAPI >= 0.137 it walks the _IncludedRouter entries of `app.routes` and
+    # builds an effective route per included route, as it does for eager apps.
+    # LazyFastAPI generates the document from the routes it serves.
+    if mode == "assign" and INCLUDES_ARE_LIVE:
+        # 2 per route for the document, and the route served to the first request.
+        assert builds.total == 1 + 1000
+        client.get("/openapi.json")
+        client.post("/r24/things4", json={"id": 1, "name": "n"})
+        assert builds.total == 1 + 1000 + 1
+        return
     assert max(builds.by_endpoint.values()) == 1
     assert builds.total == 500
     client.get("/openapi.json")
