@@ -41,6 +41,7 @@ __all__ = (
     "include_entry",
     "included_low_priority_routes",
     "is_include_entry",
+    "limit_body_size",
     "included_router_for",
     "is_default_lifespan",
     "merge_lifespan",
@@ -209,6 +210,14 @@ else:  # pragma: no cover - FastAPI < 0.137
 
     class DeferredInclude:  # type: ignore[no-redef]
         pass
+
+
+def limit_body_size(route: BaseRoute, max_body_size: int) -> None:
+    """Serve a Starlette route or mount of an include with the include's body
+    size limit, as FastAPI >= 0.164 does (`wrap_app_with_body_limit`)."""
+    wrap = getattr(fastapi.routing, "wrap_app_with_body_limit", None)
+    if wrap is not None:
+        route.handle = wrap(route.handle, max_body_size)  # type: ignore[method-assign]
 
 
 def included_router_for(scope: Scope, router: APIRouter) -> Any | None:

@@ -267,9 +267,18 @@ def lift(
     """
     if declaration.kind == STARLETTE_COPY:
         # Still the original route: FastAPI >= 0.137 copies it once, under the
-        # whole include context's prefix.
+        # whole include context's prefix, and serves it with the innermost body
+        # size limit of the includes around it.
         prefix = parent.prefix + include.get("prefix", "") + declaration.path
-        return Declaration(STARLETTE_COPY, prefix, declaration.endpoint, {}, parent)
+        limit = declaration.options.get("max_body_size")
+        if limit is None:
+            limit = _first_not_none(
+                getattr(source, "max_body_size", None),
+                include.get("max_body_size"),
+                getattr(parent, "max_body_size", None),
+            )
+        limits = {} if limit is None else {"max_body_size": limit}
+        return Declaration(STARLETTE_COPY, prefix, declaration.endpoint, limits, parent)
     built_methods = False
     if declaration.kind == OBJECT:
         route = declaration.endpoint
@@ -597,8 +606,8 @@ class _RouteFactory:
         with self.context.lock:
             if route.__dict__.get("_lazyrouter_factory") is not self:
                 return  # another thread built it while this one waited
-            if self.error is not None:
-                raise RouteBuildError(describe_route(route), self.error) from self.error
+            # A failed build is tried again next time, as FastAPI >= 0.137 retries
+            # constructing a route handler: the cause may have gone away.
             started = time.perf_counter()
             state = route.__dict__
             saved = dict(state)
@@ -647,12 +656,13 @@ class _RouteFactory:
         self.installed.update(zip(_COMPILED, compiled, strict=True))
 
     def fail(self, route: Any, exc: BaseException) -> NoReturn:
+        """Log the first failure, naming the route; raise FastAPI's own error."""
         with self.context.lock:
             if self.error is None:
                 self.error = exc
                 self.context.stats.failed += 1
                 logger.error("Could not build route %s", describe_route(route), exc_info=exc)
-        raise RouteBuildError(describe_route(route), self.error) from self.error
+        raise exc
 
     def build(self, route: Any) -> type[BaseRoute]:
         """Build `route` in place with FastAPI's own `add_api_route()`; return its class."""
@@ -717,7 +727,9 @@ def resolve_route(route: BaseRoute) -> LazyRouterError | None:
         return None
     try:
         factory.resolve(route)
-    except RouteBuildError as error:
+    except Exception as exc:
+        error = RouteBuildError(describe_route(route), exc)
+        error.__cause__ = exc
         return error
     return None
 
@@ -949,6 +961,8 @@ class RouteIndex:
             route = item.endpoint if item.kind == OBJECT else copy_starlette_route(item.endpoint, item.path)
             if route is None:
                 return None
+            if item.kind == STARLETTE_COPY and item.options.get("max_body_size") is not None:
+                _compat.limit_body_size(route, item.options["max_body_size"])
             entry = route
             segments, catch_all = _route_key(entry)
         else:

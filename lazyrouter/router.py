@@ -401,6 +401,7 @@ class LazyRouter(APIRouter):
         if unknown:
             raise TypeError(f"add_api_route() got an unexpected keyword argument {sorted(unknown)[0]!r}")
         validate_path(self.prefix + path)
+        _compat.validate_include_options(kwargs)  # the body and form limits, as FastAPI checks them now
         settings = self._settings()
         if not can_defer(kwargs.get("route_class_override") or settings.route_class):
             # A route class with its own __init__ or matching: only running it

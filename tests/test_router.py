@@ -388,9 +388,10 @@ def test_a_route_that_fails_to_build_answers_500_and_breaks_nothing_else(
     assert "test_router.py:" in message
     assert "Path params must be of one of the supported types" in str(record.exc_info[1])
     assert client.get("/r/ok").json() == "ok"
-    # The failure is remembered, not retried, and not logged again.
+    # Tried again on the next request, failing with FastAPI's own error, as
+    # FastAPI >= 0.137 does for a route handler it cannot build; logged once.
     caplog.clear()
-    with pytest.raises(RouteBuildError, match=r"GET /r/broken/\{model\} .*Path params must be"):
+    with pytest.raises(AssertionError, match=r"Path params must be of one of the supported types"):
         TestClient(app).get("/r/broken/2")
     assert not [record for record in caplog.records if record.name == "lazyrouter"]
 
