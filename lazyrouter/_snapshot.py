@@ -26,7 +26,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from lazyrouter import _compat
-from lazyrouter._factories import Declaration, Inclusion, RouterImport
+from lazyrouter._declarations import Declaration, Inclusion, RouterImport
 
 __all__ = ("fingerprint", "load", "dump")
 

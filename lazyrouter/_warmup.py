@@ -29,7 +29,8 @@ import anyio
 import anyio.to_thread
 from starlette.routing import BaseRoute
 
-from lazyrouter._factories import RouteIndex, is_deferred, prepare_route
+from lazyrouter._deferred import is_deferred, prepare_route
+from lazyrouter._index import RouteIndex
 from lazyrouter.exceptions import LazyRouterError
 
 if sys.version_info < (3, 11):  # pragma: no cover

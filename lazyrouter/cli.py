@@ -24,7 +24,8 @@ from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
 from lazyrouter import _snapshot
-from lazyrouter._factories import endpoint_location, import_object, prepare_route
+from lazyrouter._declarations import import_object
+from lazyrouter._deferred import endpoint_location, prepare_route
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 from lazyrouter.router import LazyRouter
 

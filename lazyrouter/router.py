@@ -20,29 +20,22 @@ from starlette.routing import BaseRoute, Host, Match, Mount, Router, WebSocketRo
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lazyrouter import _compat
-from lazyrouter._factories import (
+from lazyrouter._declarations import (
     API_ROUTE,
     API_WEBSOCKET,
     OBJECT,
     Branch,
-    BrokenRoute,
-    BuildContext,
-    BuildStats,
     Chain,
     Declaration,
     Inclusion,
-    Item,
-    RouteIndex,
     RouterImport,
-    can_defer,
-    declaration_for_route,
-    deferred_route,
     has_lifespan,
-    lift_through,
-    prepare_route,
-    validate_path,
 )
+from lazyrouter._deferred import BrokenRoute, BuildContext, BuildStats, can_defer, deferred_route, prepare_route
+from lazyrouter._index import Item, RouteIndex
+from lazyrouter._lifting import declaration_for_route, lift_through
 from lazyrouter._route_list import RouteList
+from lazyrouter._templates import validate_path
 from lazyrouter._warmup import WarmUp, WarmUpRun, warm_up_settings
 from lazyrouter.exceptions import LazyRouterError
 

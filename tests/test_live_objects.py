@@ -357,16 +357,16 @@ def test_assigned_router_keeps_its_docs_after_an_append_before_the_first_request
 
 
 def test_routes_list_is_one_list_and_cheap_to_read_after_each_declaration(monkeypatch: pytest.MonkeyPatch) -> None:
-    from lazyrouter import _factories
+    from lazyrouter import _index
 
     indexes = []
-    original = _factories.RouteIndex.__init__
+    original = _index.RouteIndex.__init__
 
     def counting(self: Any, *args: Any, **kwargs: Any) -> None:
         indexes.append(self)
         original(self, *args, **kwargs)
 
-    monkeypatch.setattr(_factories.RouteIndex, "__init__", counting)
+    monkeypatch.setattr(_index.RouteIndex, "__init__", counting)
 
     class RecordingRouter(LazyRouter):
         """Reads its newest route after each declaration, as some extensions do."""

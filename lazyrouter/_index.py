@@ -1,0 +1,182 @@
+"""`RouteIndex`: the routes a router serves, in order, filed by path segment."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from starlette.datastructures import URLPath
+from starlette.routing import (
+    BaseRoute,
+    NoMatchFound,
+)
+
+from lazyrouter import _compat
+from lazyrouter._declarations import OBJECT, STARLETTE_COPY, Branch, Declaration
+from lazyrouter._deferred import BuildContext, deferred_route, is_deferred
+from lazyrouter._lifting import copy_starlette_route
+from lazyrouter._templates import route_key, template_key
+from lazyrouter._trie import SegmentTrie
+
+CACHE_SIZE: Final = 1024
+CACHED_PATH_LENGTH: Final = 200
+"""Longer paths are looked up every time, so the cache stays small."""
+
+Item = Declaration | Branch | None
+Order = tuple[int, ...]
+
+
+@dataclass(eq=False, slots=True)
+class _Level:
+    entries: list[tuple[Order, BaseRoute | Branch]] = field(default_factory=list)
+    trie: SegmentTrie[tuple[Order, BaseRoute | Branch]] = field(default_factory=SegmentTrie)
+
+
+class RouteIndex:
+    """The routes a router serves, in order, indexed by path segment.
+
+    An included router is one trie entry under its prefix (a `Branch`) until a
+    request path reaches it; only then are its declarations lifted and indexed.
+    A first request therefore costs what its own include path holds, not what
+    the whole app holds. Orders are tuples (position at each nesting level), so
+    routes from different branches still sort in registration order.
+    """
+
+    def __init__(
+        self, context: BuildContext, version: int, items: list[Item], expand: Callable[[Branch], list[Item]]
+    ) -> None:
+        self.context = context
+        self.version = version
+        self.expand = expand
+        self.lock = context.lock
+        self.root = self._index((), items)
+        # Per instance: a cache on the class would keep every index (and app) alive.
+        self._cached_candidates = functools.lru_cache(maxsize=CACHE_SIZE)(self._candidates)
+
+    def _index(self, prefix: Order, items: list[Item]) -> _Level:
+        level = _Level()
+        for number, item in enumerate(items):
+            self._add(level, (*prefix, number), item)
+        return level
+
+    def _add(self, level: _Level, order: Order, item: Item) -> BaseRoute | Branch | None:
+        if item is None:
+            return None
+        entry: BaseRoute | Branch
+        if isinstance(item, Branch):
+            entry = item
+            branch_prefix = item.common_prefix
+            segments, catch_all = template_key(branch_prefix or "/", catch_all=True)
+            if not branch_prefix:
+                segments = []
+        elif item.kind in (OBJECT, STARLETTE_COPY):
+            route = item.endpoint if item.kind == OBJECT else copy_starlette_route(item.endpoint, item.path)
+            if route is None:
+                return None
+            if item.kind == STARLETTE_COPY and item.options.get("max_body_size") is not None:
+                _compat.limit_body_size(route, item.options["max_body_size"])
+            entry = route
+            segments, catch_all = route_key(entry)
+        else:
+            entry = deferred_route(item, self.context)
+            segments, catch_all = route_key(entry)
+        level.entries.append((order, entry))
+        level.trie.insert(segments, (order, entry), order=order, catch_all=catch_all)
+        return entry
+
+    def append(self, number: int, declaration: Declaration) -> BaseRoute | None:
+        """Index one more top-level declaration, `number` in the router's list."""
+        with self.lock:
+            entry = self._add(self.root, (number,), declaration)
+            self._cached_candidates.cache_clear()
+        assert not isinstance(entry, Branch)
+        return entry
+
+    def _expanded(self, order: Order, branch: Branch) -> _Level:
+        level = branch.level
+        if level is None:
+            with self.lock:
+                level = branch.level
+                if level is None:
+                    level = branch.level = self._index(order, self.expand(branch))
+        return level
+
+    def _lookup(self, level: _Level, path: str, found: dict[Order, BaseRoute], *, expand: bool = True) -> bool:
+        """Collect into `found` the routes of `level` that may match `path`.
+
+        With `expand=False`, stop and answer False at the first branch not
+        lifted yet instead of lifting it.
+        """
+        for order, entry in level.trie.lookup(path):
+            if isinstance(entry, Branch):
+                if entry.level is None and not expand:
+                    return False
+                if not self._lookup(self._expanded(order, entry), path, found, expand=expand):
+                    return False
+            else:
+                found[order] = entry
+        return True
+
+    def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool:
+        """Whether serving `route_path` needs no lock: nothing to lift, nothing to build,
+        and not `busy`, a route another thread is still working on.
+
+        Takes no lock and builds nothing, so it can run while another thread builds.
+        """
+        found: dict[Order, BaseRoute] = {}
+        for path in (route_path, redirect_path):
+            if path is not None and not self._lookup(self.root, path, found, expand=False):
+                return False
+        return not any(route is busy or is_deferred(route) for route in found.values())
+
+    def candidates(self, route_path: str, redirect_path: str | None = None) -> list[BaseRoute]:
+        """Routes that may match `route_path` (or `redirect_path`), in order.
+
+        Answers for short paths are remembered, at most `CACHE_SIZE` of them;
+        the cache belongs to this index and goes when the routes change.
+        """
+        if len(route_path) > CACHED_PATH_LENGTH:
+            return self._candidates(route_path, redirect_path)
+        return self._cached_candidates(route_path, redirect_path)
+
+    def _candidates(self, route_path: str, redirect_path: str | None) -> list[BaseRoute]:
+        found: dict[Order, BaseRoute] = {}
+        self._lookup(self.root, route_path, found)
+        if redirect_path is not None:
+            self._lookup(self.root, redirect_path, found)
+        if len(found) > 1:
+            return [found[order] for order in sorted(found)]
+        return list(found.values())
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """Every route, in order (lifts every branch)."""
+        with self.lock:
+            return list(self._iter_routes(self.root))
+
+    def url_path_for(self, name: str, path_params: dict[str, Any]) -> URLPath:
+        """Starlette's reverse lookup, expanding branches only as far as needed.
+
+        Routes are tried in order, as Starlette does; a branch is lifted (and a
+        router included by import string imported) only when the lookup
+        reaches it without having found the name.
+        """
+        for route in self.iter_routes():
+            try:
+                return route.url_path_for(name, **path_params)
+            except NoMatchFound:
+                pass
+        raise NoMatchFound(name, path_params)
+
+    def iter_routes(self) -> Iterator[BaseRoute]:
+        """Every route, in order, lifting each branch only when the walk reaches it."""
+        return self._iter_routes(self.root)
+
+    def _iter_routes(self, level: _Level) -> Iterator[BaseRoute]:
+        for order, entry in level.entries:
+            if isinstance(entry, Branch):
+                yield from self._iter_routes(self._expanded(order, entry))
+            else:
+                yield entry

@@ -1,0 +1,86 @@
+"""Path templates: what FastAPI and Starlette check at declaration, and the
+segment keys under which the index files a route (see `_trie`)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from starlette.convertors import (
+    CONVERTOR_TYPES,
+    FloatConvertor,
+    IntegerConvertor,
+    StringConvertor,
+    UUIDConvertor,
+)
+from starlette.routing import (
+    PARAM_REGEX,
+    BaseRoute,
+    Mount,
+    Route,
+    WebSocketRoute,
+)
+
+from lazyrouter._deferred import BrokenRoute, _Deferred
+from lazyrouter._trie import PARAM
+
+# Convertors whose regex matches one non-empty segment; any other convertor
+# (`path`, or one registered by the app) may span segments.
+_SINGLE_SEGMENT_CONVERTORS: Final = (StringConvertor, IntegerConvertor, FloatConvertor, UUIDConvertor)
+
+
+def validate_path(path: str) -> None:
+    """Raise what Starlette's `compile_path(path)` raises for a malformed path.
+
+    Compiling every path's regex at declaration time would cost ~0.1 ms a route,
+    a tenth of a second for a 1,000-route app, so only the parameter scan runs
+    now; the route compiles its regex when it first takes part in matching.
+    """
+    seen: set[str] = set()
+    duplicated: set[str] = set()
+    for match in PARAM_REGEX.finditer(path):
+        name, convertor = match.groups("str")
+        convertor = convertor.lstrip(":")
+        assert convertor in CONVERTOR_TYPES, f"Unknown path convertor '{convertor}'"
+        (duplicated if name in seen else seen).add(name)
+    if duplicated:
+        names = ", ".join(sorted(duplicated))
+        ending = "s" if len(duplicated) > 1 else ""
+        raise ValueError(f"Duplicated param name{ending} {names} at path {path}")
+
+
+# The matchers the index knows the meaning of; a route class that overrides
+# `matches()` is asked about every request (an opaque candidate).
+_KNOWN_MATCHERS: Final = frozenset(
+    {Route.matches, WebSocketRoute.matches, APIRoute.matches, APIWebSocketRoute.matches, Mount.matches}
+)
+
+
+def route_key(route: BaseRoute) -> tuple[list[Any], bool]:
+    """The segments under which `route` is indexed, and whether it is a catch-all."""
+    if type(route).matches not in _KNOWN_MATCHERS and not isinstance(route, BrokenRoute):
+        return [], True
+    if isinstance(route, (Mount, BrokenRoute)):
+        return template_key(route.path, catch_all=True)
+    if isinstance(route, (Route, WebSocketRoute, _Deferred)):
+        return template_key(route.__dict__["path"], catch_all=False)
+    return [], True  # Host, or a route type lazyrouter cannot see into
+
+
+def template_key(path: str, *, catch_all: bool) -> tuple[list[Any], bool]:
+    """Trie segments for a path template: literal text, `PARAM`, or a catch-all
+    from the first parameter whose convertor may span segments."""
+    if not path.startswith("/"):
+        return [], True
+    segments: list[Any] = []
+    for part in path.split("/")[1:]:
+        params = list(PARAM_REGEX.finditer(part))
+        if not params:
+            segments.append(part)
+            continue
+        for param in params:
+            convertor = CONVERTOR_TYPES.get((param.group(2) or ":str")[1:])
+            if type(convertor) not in _SINGLE_SEGMENT_CONVERTORS:
+                return segments, True
+        segments.append(PARAM)
+    return segments, catch_all
