@@ -375,7 +375,7 @@ def test_a_route_that_fails_to_build_answers_500_and_breaks_nothing_else(
     router.get("/broken/{model}")(broken_path_param)
     if mode == "optin" and not INCLUDES_ARE_LIVE:
         # FastAPI < 0.137 copies (and so builds) every route when it includes a router.
-        with pytest.raises(RouteBuildError, match=r"GET /broken/\{model\}"):
+        with pytest.raises(AssertionError, match="Path params must be of one of the supported types"):
             app.include_router(router, prefix="/r")
         return
     app.include_router(router, prefix="/r")
