@@ -102,9 +102,15 @@ def can_defer(route_class: Any) -> bool:
     """Whether routes of `route_class` can wait for their first request."""
     if not isinstance(route_class, type) or not issubclass(route_class, APIRoute):
         return False  # a factory (functools.partial, ...): only calling it tells
-    if "__slots__" in vars(route_class):
-        return False
-    return all(getattr(route_class, name, None) is getattr(APIRoute, name, None) for name in _DEFERRABLE_METHODS)
+    deferrable = _deferrable.get(route_class)
+    if deferrable is None:
+        deferrable = _deferrable[route_class] = "__slots__" not in vars(route_class) and all(
+            getattr(route_class, name, None) is getattr(APIRoute, name, None) for name in _DEFERRABLE_METHODS
+        )
+    return deferrable
+
+
+_deferrable: weakref.WeakKeyDictionary[type, bool] = weakref.WeakKeyDictionary()
 
 
 class _Deferred:
