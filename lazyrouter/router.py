@@ -602,7 +602,11 @@ class LazyRouter(APIRouter):
         """Frontends (FastAPI >= 0.164) of the routers this one includes."""
         cached = self._frontends
         if cached is None or cached[0] != self._version:
-            entries = [item.entry for item in self._declarations if isinstance(item, Inclusion) and item.entry]
+            entries = [
+                item.entry
+                for item in self._declarations
+                if isinstance(item, Inclusion) and item.entry and _has_frontends(item.router)
+            ]
             cached = self._frontends = (self._version, _compat.included_low_priority_routes(entries))
         return cached[1]
 
@@ -758,6 +762,24 @@ def _items(
         lift_through(declaration_for_route(route, effective), chain, final=final, source=source)
         for route, effective in (_compat.effective_routes(router) if snapshot is None else snapshot)
     ]
+
+
+def _has_frontends(router: APIRouter | RouterImport, seen: set[int] | None = None) -> bool:
+    """Whether `router`, or a router it includes, has `frontend()` routes
+    (FastAPI >= 0.164), read without listing or building any route."""
+    if isinstance(router, RouterImport):
+        return False  # not imported to look: its frontends are not served (known gap)
+    seen = set() if seen is None else seen
+    if id(router) in seen:
+        return False
+    seen.add(id(router))
+    if router.__dict__.get("_low_priority_routes"):
+        return True
+    if isinstance(router, LazyRouter):
+        nested = [item.router for item in router._declarations if isinstance(item, Inclusion)]
+    else:
+        nested = [route.original_router for route in router.routes if _compat.is_include_entry(route)]  # type: ignore[attr-defined]
+    return any(_has_frontends(child, seen) for child in nested)
 
 
 def _as_declared(item: Any) -> Any:
