@@ -523,10 +523,13 @@ class LazyRouter(APIRouter):
 
             def load() -> tuple[APIRouter, Any]:
                 resolved = router_import.resolve()  # raises RouterImportError
-                entry = _compat.include_entry(settings, resolved, options)
-                return resolved, cast(Any, entry).include_context
+                context = cast(Any, _compat.include_entry(settings, resolved, options)).include_context
+                if context.dependency_overrides_provider is None:  # adopted an app since
+                    context.dependency_overrides_provider = self.dependency_overrides_provider
+                return resolved, context
 
-            inclusion.entry = _compat.DeferredInclude(prefix, load)
+            # Its include context's prefix, as FastAPI computes it.
+            inclusion.entry = _compat.DeferredInclude(settings.prefix + prefix, load)
         self._add_inclusion(inclusion)
         self._changed()
 
@@ -686,6 +689,13 @@ class LazyRouter(APIRouter):
                 return
             if self.dependency_overrides_provider is None:
                 self.dependency_overrides_provider = app
+                # Routers included before this know the app through their include
+                # context, as they would had FastAPI's own router included them.
+                for item in self._declarations:
+                    if isinstance(item, Inclusion) and not isinstance(item.router, RouterImport):
+                        context = getattr(item.entry, "include_context", None)
+                        if context is not None and context.dependency_overrides_provider is None:
+                            context.dependency_overrides_provider = app
             self._sync_declarations()
             if app.openapi_url and not any(
                 declaration.kind == OBJECT and declaration.path == app.openapi_url

@@ -450,3 +450,26 @@ def _quiet_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 
 __all__ = ["APIRouter"]
+
+
+@pytest.mark.skipif(not INCLUDES_ARE_LIVE, reason="before FastAPI 0.137 `.routes` lists the included routes themselves")
+def test_walking_routes_imports_an_import_string_include_only_under_its_prefix(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "walked_pkg.py").write_text(
+        "from lazyrouter import LazyRouter\nrouter = LazyRouter()\nrouter.add_api_route('/x', lambda: 'x')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import sys
+
+    app = LazyFastAPI()
+    app.add_api_route("/ok", lambda: "ok")
+    app.include_router("walked_pkg:router", prefix="/walked")
+    elsewhere = {"type": "http", "path": "/ok", "method": "GET", "root_path": "", "headers": []}
+    assert [route.matches(dict(elsewhere))[0] for route in app.routes].count(Match.FULL) == 1
+    assert "walked_pkg" not in sys.modules
+    under = {**elsewhere, "path": "/walked/x"}
+    assert Match.FULL in [route.matches(dict(under))[0] for route in app.routes]
+    assert "walked_pkg" in sys.modules
+    assert TestClient(app).get("/walked/x").json() == "x"
+    monkeypatch.delitem(sys.modules, "walked_pkg")
