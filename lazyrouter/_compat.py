@@ -33,6 +33,7 @@ __all__ = (
     "API_ROUTE_PARAMETERS",
     "INCLUDES_ARE_LIVE",
     "INCLUDE_PARAMETERS",
+    "StarletteCopy",
     "DeferredInclude",
     "complete_validators",
     "effective_routes",
@@ -270,12 +271,35 @@ def effective_routes(router: APIRouter) -> Iterator[tuple[BaseRoute, Any]]:
     for route in router.routes:
         if _IncludedRouter is not None and isinstance(route, _IncludedRouter):
             for context in route.effective_route_contexts():  # type: ignore[attr-defined]
-                if context.starlette_route is not None:
-                    yield context.starlette_route, None
+                copied, original = context.starlette_route, context.original_route
+                if copied is None:
+                    yield original, context
+                elif type(original) in _PLAIN_STARLETTE_ROUTES and copied.path.endswith(original.path):
+                    yield original, StarletteCopy(copied.path[: len(copied.path) - len(original.path)], copied)
                 else:
-                    yield context.original_route, context
+                    yield copied, None
         else:
             yield route, None
+
+
+_PLAIN_STARLETTE_ROUTES = (starlette.routing.Route, starlette.routing.WebSocketRoute)
+
+
+class StarletteCopy:
+    """A Starlette route FastAPI >= 0.137 serves as a copy under `prefix`.
+
+    lazyrouter makes its own copy, once, from the original route with every
+    prefix of the include chain, as FastAPI does: a copy of FastAPI's copy
+    would rebuild the methods set twice, and under some hash seeds list the
+    `Allow` header in another order. Reads fall through to FastAPI's copy.
+    """
+
+    def __init__(self, prefix: str, copied: BaseRoute) -> None:
+        self.prefix = prefix
+        self.copied = copied
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.copied, name)
 
 
 # Where FastAPI keeps the ModelFields of a built APIRoute (0.115 to 0.165).

@@ -39,6 +39,8 @@ _NO_SETTINGS: Final = APIRouter()
 
 def declaration_for_route(route: BaseRoute, effective: Any = None) -> Declaration:
     """Wrap a concrete route (with its router's settings already applied)."""
+    if isinstance(effective, _compat.StarletteCopy):
+        return Declaration(STARLETTE_COPY, effective.prefix, route, {}, None)
     if effective is not None:
         # A route FastAPI >= 0.137 reaches through an include context: rebuild it
         # from the context's combined values, as an API declaration.
