@@ -53,6 +53,9 @@ class BuildStats:
     built: int = 0
     failed: int = 0
     build_seconds: float = 0.0
+    built_at_declaration: int = 0
+    """Routes whose route class decides matching itself, built when declared."""
+    declaration_build_seconds: float = 0.0
 
 
 class BrokenRoute(BaseRoute):

@@ -244,6 +244,15 @@ def command_profile(args: argparse.Namespace) -> int:
             methods, path, endpoint, _ = _describe(route)
             models_used = _route_models(route)
             print(f"  {cost * 1000:8.2f} ms  {','.join(methods)} {path}  ({endpoint}){models_used}")
+    eager = [router.stats() for router in routers]
+    built_at_declaration = sum(stats.built_at_declaration for stats in eager)
+    if built_at_declaration:
+        seconds = sum(stats.declaration_build_seconds for stats in eager)
+        print(
+            f"Routes built at declaration: {built_at_declaration} (their route class overrides __init__, "
+            f"matches(), url_path_for() or handle(), so only building them tells what they match): "
+            f"{seconds * 1000:.1f} ms of the import"
+        )
     if not routers:
         print("No LazyRouter serves this app: every route was built at import (see the README's usage modes).")
     if eager_models and len(eager_models) >= max(10, len(models) // 4):

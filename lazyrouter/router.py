@@ -7,6 +7,7 @@ import contextvars
 import functools
 import os
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -247,6 +248,8 @@ class LazyRouter(APIRouter):
             built=sum(context.stats.built for context in contexts),
             failed=sum(context.stats.failed for context in contexts),
             build_seconds=sum(context.stats.build_seconds for context in contexts),
+            built_at_declaration=_sum_tree(self, "built_at_declaration"),
+            declaration_build_seconds=_sum_tree(self, "declaration_build_seconds"),
         )
 
     def resolve_all(self) -> BuildStats:
@@ -400,7 +403,10 @@ class LazyRouter(APIRouter):
             # A route class with its own __init__ or matching: only running it
             # tells what it matches, so it is built now, as FastAPI builds it.
             scratch = _compat.scratch_router(settings)
+            started = time.perf_counter()
             APIRouter.add_api_route(scratch, path, endpoint, **kwargs)
+            self._context.stats.built_at_declaration += 1
+            self._context.stats.declaration_build_seconds += time.perf_counter() - started
             self._declare_route(scratch.routes[-1])
             return
         if _eager_mode():
@@ -819,6 +825,21 @@ def _expand(branch: Branch) -> list[Item]:
                 resolved._parents.append(weakref.ref(including_router))
         router = router.resolve()
     return _items(router, branch.chain, branch.snapshot, final=branch.final, included=branch.included)
+
+
+def _sum_tree(router: LazyRouter, name: str, seen: set[int] | None = None) -> Any:
+    """A stat of `router` and every LazyRouter it includes (each counted once)."""
+    seen = set() if seen is None else seen
+    if id(router) in seen:
+        return 0
+    seen.add(id(router))
+    total = getattr(router._context.stats, name)
+    for item in router._declarations:
+        if isinstance(item, Inclusion):
+            child = item.router.router if isinstance(item.router, RouterImport) else item.router
+            if isinstance(child, LazyRouter):
+                total += _sum_tree(child, name, seen)
+    return total
 
 
 def _count_declared(router: APIRouter | RouterImport) -> int:

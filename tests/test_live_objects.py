@@ -473,3 +473,19 @@ def test_walking_routes_imports_an_import_string_include_only_under_its_prefix(
     assert "walked_pkg" in sys.modules
     assert TestClient(app).get("/walked/x").json() == "x"
     monkeypatch.delitem(sys.modules, "walked_pkg")
+
+
+def test_routes_built_at_declaration_are_counted() -> None:
+    class HeadRoute(APIRoute):
+        def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+            super().__init__(path, endpoint, **kwargs)
+            self.methods.add("HEAD")
+
+    app = LazyFastAPI()
+    router = LazyRouter(route_class=HeadRoute)
+    router.add_api_route("/head", lambda: "head")
+    app.include_router(router)
+    app.add_api_route("/lazy", lambda: "lazy")
+    stats = app.router.stats()
+    assert (stats.built_at_declaration, stats.built) == (1, 0)
+    assert stats.declaration_build_seconds > 0
