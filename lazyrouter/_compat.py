@@ -196,6 +196,12 @@ if _IncludedRouter is not None:
             prefix = self._lazyrouter_prefix
             if path != prefix and not path.startswith(prefix + "/"):
                 return starlette.routing.Match.NONE, {}
+            try:
+                self._loaded()
+            except Exception:
+                # Route walkers must not see the import error: the request
+                # under this prefix gets it when it is handled (500).
+                return starlette.routing.Match.FULL, {}
             return super().matches(scope)
 
         # Identity, and a repr that imports nothing (the dataclass ones read the router).

@@ -426,6 +426,8 @@ def test_a_failed_import_string_include_does_not_break_route_walkers() -> None:
     scope = {"type": "http", "path": "/ok", "method": "GET", "root_path": ""}
     matches = [route.matches(scope)[0] for route in app.routes]
     assert Match.FULL in matches
+    under = {**scope, "path": "/broken/x"}
+    assert Match.FULL in [route.matches(dict(under))[0] for route in app.routes]  # and nothing raised
     client = TestClient(app, raise_server_exceptions=False)
     assert client.get("/ok").status_code == 200
     assert client.get("/broken/x").status_code == 500
