@@ -7,6 +7,7 @@ was written against. Public API is used everywhere else.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -134,11 +135,17 @@ def include_entry(parent: APIRouter, router: APIRouter, options: dict[str, Any])
     as eager FastAPI's.
     """
     assert _IncludedRouter is not None and _RouterIncludeContext is not None
-    accepted = inspect.signature(_RouterIncludeContext.for_include).parameters
+    accepted = _for_include_parameters()
     context = _RouterIncludeContext.for_include(
         parent_router=parent, included_router=router, **{k: v for k, v in options.items() if k in accepted}
     )
     return _IncludedRouter(original_router=router, include_context=context)  # type: ignore[call-arg]
+
+
+@functools.cache
+def _for_include_parameters() -> frozenset[str]:
+    assert _RouterIncludeContext is not None  # FastAPI >= 0.137
+    return frozenset(inspect.signature(_RouterIncludeContext.for_include).parameters)
 
 
 def is_include_entry(route: object) -> bool:

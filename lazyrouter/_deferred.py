@@ -373,9 +373,7 @@ def resolve_route(route: BaseRoute) -> LazyRouterError | None:
     try:
         factory.resolve(route)
     except Exception as exc:
-        error = RouteBuildError(describe_route(route), exc)
-        error.__cause__ = exc
-        return error
+        return RouteBuildError(describe_route(route), exc)
     return None
 
 
@@ -394,9 +392,7 @@ def prepare_route(route: BaseRoute) -> LazyRouterError | None:
         # as it does in eager FastAPI, where these validators also wait for it.
         description = f"validators of {describe_route(route)}"
         logger.error("Could not build the %s", description, exc_info=exc)
-        failure = RouteBuildError(description, exc)
-        failure.__cause__ = exc
-        return failure
+        return RouteBuildError(description, exc)
     return None
 
 

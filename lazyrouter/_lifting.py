@@ -206,9 +206,7 @@ def copy_starlette_route(route: BaseRoute, prefix: str) -> BaseRoute | None:
     try:
         return _copy_starlette_route(route, prefix)
     except Exception as exc:
-        error = RouteBuildError(f"{route!r} under {prefix!r}", exc)
-        error.__cause__ = exc
-        return BrokenRoute(prefix + getattr(route, "path", ""), error)
+        return BrokenRoute(prefix + getattr(route, "path", ""), RouteBuildError(f"{route!r} under {prefix!r}", exc))
 
 
 def _copy_starlette_route(route: BaseRoute, prefix: str) -> BaseRoute | None:

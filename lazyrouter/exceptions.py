@@ -34,6 +34,7 @@ class RouteBuildError(LazyRouterError):
         self.description = description
         self.cause = cause
         super().__init__(f"{description}: {type(cause).__name__}: {cause}")
+        self.__cause__ = cause
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.description, self.cause))

@@ -74,32 +74,13 @@ _COMBINED_INCLUDE_OPTIONS = frozenset(
 )
 
 
-# A LazyRouter's own bookkeeping: not router settings, never frozen with them.
-_LAZY_STATE = frozenset(
-    {
-        "_declarations",
-        "_version",
-        "_parents",
-        "_index_lock",
-        "_index",
-        "_included_indexes",
-        "_bound",
-        "_serves_app",
-        "_has_lifespan",
-        "_context",
-        "_route_list",
-        "_route_list_version",
-        "_edited",
-        "_frozen",
-        "_inclusions",
-        "_frontends",
-        "_warm_up_run",
-        "_lifespan_context",
-        "warm_up",
-        "on_startup",
-        "on_shutdown",
-    }
-)
+@functools.cache
+def _lazy_state() -> frozenset[str]:
+    """A LazyRouter's own bookkeeping, never frozen with the router's settings:
+    every attribute it has that an APIRouter has not, and the handler lists
+    include_router() extends (a change to them is no change of settings)."""
+    own = frozenset(vars(LazyRouter())) - frozenset(vars(APIRouter()))
+    return own | {"on_startup", "on_shutdown"}
 
 
 @dataclass(eq=False, slots=True)
@@ -205,7 +186,7 @@ class LazyRouter(APIRouter):
     def _listed_routes(self) -> list[BaseRoute]:
         if not _compat.INCLUDES_ARE_LIVE:
             # FastAPI < 0.137 copies included routes into the including router.
-            return self._current_index().routes
+            return self.served_routes()
         # FastAPI >= 0.137: the router's own routes, and an `_IncludedRouter`
         # for each include; nothing is lifted, built or imported.
         self._sync_declarations()
@@ -357,7 +338,7 @@ class LazyRouter(APIRouter):
         """This router's settings as they are now, as FastAPI reads them at declaration."""
         frozen = self._frozen
         if frozen is None or not _compat.same_settings(self, frozen):
-            frozen = self._frozen = _compat.frozen_settings(self, _LAZY_STATE)
+            frozen = self._frozen = _compat.frozen_settings(self, _lazy_state())
         return frozen
 
     def _changed(self) -> None:
@@ -499,7 +480,7 @@ class LazyRouter(APIRouter):
                 router._parents.append(weakref.ref(self))
         else:
             # FastAPI < 0.137 copies the routes as they are now; so does this.
-            included = _compat.frozen_settings(router, _LAZY_STATE)
+            included = _compat.frozen_settings(router, _lazy_state())
             self._declarations.append(Inclusion(router, kwargs, self._settings(), _snapshot(router), included))
         self._changed()
         for handler in router.on_startup:

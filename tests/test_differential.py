@@ -262,10 +262,14 @@ def test_methods_sets_are_rebuilt_as_often_as_fastapi_does(seed: int) -> None:
     # iteration order, which depends on the string hash seed and on how many
     # times the set was rebuilt. On FastAPI 0.115 with these seeds, plain
     # APIRouters under a LazyFastAPI got one rebuild too many.
+    _assert_probe_agrees(_HASH_ORDER_PROBE, seed)
+
+
+def _assert_probe_agrees(probe: str, seed: int) -> None:
+    """Run `probe` (which prints the modes answering unlike eager) under a hash seed."""
     env = {**os.environ, "PYTHONHASHSEED": str(seed), "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    result = subprocess.run(
-        [sys.executable, "-c", _HASH_ORDER_PROBE], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    command = [sys.executable, "-c", probe]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"modes answering unlike eager FastAPI: {result.stdout.strip()}"
 
@@ -292,9 +296,4 @@ def test_starlette_routes_of_nested_plain_routers_are_copied_once(seed: int) -> 
     # copy again, so under these hash seeds (found by the differential suite)
     # the Allow header of a nested plain router's route listed its methods in
     # another order.
-    env = {**os.environ, "PYTHONHASHSEED": str(seed), "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    result = subprocess.run(
-        [sys.executable, "-c", _STARLETTE_COPY_PROBE], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "", f"modes answering unlike eager FastAPI: {result.stdout.strip()}"
+    _assert_probe_agrees(_STARLETTE_COPY_PROBE, seed)
