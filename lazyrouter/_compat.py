@@ -185,6 +185,17 @@ if _IncludedRouter is not None:
             self._lazyrouter_load = load
             self._lazyrouter_loaded: tuple[APIRouter, Any] | None = None
 
+        def _under_prefix(self, path: str) -> bool:
+            # The prefix may hold path parameters ("/{tenant}").
+            patterns = self.__dict__.get("_lazyrouter_patterns")
+            if patterns is None:
+                prefix = self._lazyrouter_prefix
+                patterns = self._lazyrouter_patterns = (
+                    starlette.routing.compile_path(prefix)[0],
+                    starlette.routing.compile_path(prefix + "/{_lazyrouter_rest:path}")[0],
+                )
+            return any(pattern.match(path) for pattern in patterns)
+
         def _loaded(self) -> tuple[APIRouter, Any]:
             if self._lazyrouter_loaded is None:
                 self._lazyrouter_loaded = self._lazyrouter_load()
@@ -199,9 +210,7 @@ if _IncludedRouter is not None:
             return self._loaded()[1]
 
         def matches(self, scope: Scope) -> Any:
-            path = get_route_path(scope)
-            prefix = self._lazyrouter_prefix
-            if path != prefix and not path.startswith(prefix + "/"):
+            if not self._under_prefix(get_route_path(scope)):
                 return starlette.routing.Match.NONE, {}
             try:
                 self._loaded()
@@ -224,6 +233,74 @@ else:  # pragma: no cover - FastAPI < 0.137
 
     class DeferredInclude:  # type: ignore[no-redef]
         pass
+
+
+if _IncludedRouter is not None:
+    _Included: Any = _IncludedRouter
+    _EffectiveRouteContext: Any = fastapi.routing._EffectiveRouteContext
+
+    class NarrowedInclude:
+        """An `_IncludedRouter` narrowed to the candidates one request can select.
+
+        FastAPI's own `_IncludedRouter._match()` and `_handle_selected()`
+        (0.137 to 0.165: they read `effective_candidates()`, `original_router`
+        and `include_context`, nothing else) run over `candidates` instead of
+        every route of the router.
+        """
+
+        __slots__ = ("_candidates", "include_context", "original_router")
+
+        def __init__(self, included: Any, candidates: list[Any]) -> None:
+            self.original_router = included.original_router
+            self.include_context = included.include_context
+            self._candidates = candidates
+
+        def effective_candidates(self) -> list[Any]:
+            return self._candidates
+
+        _match = _Included._match
+        _handle_selected = _Included._handle_selected
+
+    def effective_context(included: Any, route: BaseRoute) -> Any:
+        """FastAPI's effective context of `route` in `included` (0.137 to 0.165)."""
+        return _Included._build_effective_context(included, route)
+
+    def fastapi_candidates(included: Any) -> dict[int, Any] | None:
+        """What FastAPI's own `included.effective_candidates()` made, if it made
+        them for the routes as they are (after a walk such as `iter_route_contexts()`
+        or FastAPI's `openapi()`), by id of the route or include entry each
+        stands for; the same objects then serve, as in eager FastAPI.
+        FastAPI 0.137 to 0.165: candidates follow `original_router.routes`."""
+        state = included.__dict__
+        candidates = state.get("_effective_candidates")
+        version = state.get("_effective_candidates_version")
+        if not candidates or version != included.original_router._get_routes_version():
+            return None
+        cached = state.get("_lazyrouter_candidates")
+        if cached is None or cached[0] is not candidates:
+            by_id: dict[int, Any] = {}
+            entries = (route for route in included.original_router.routes if isinstance(route, _Included))
+            for candidate in candidates:
+                if isinstance(candidate, _Included):
+                    by_id[id(next(entries))] = candidate
+                else:
+                    by_id[id(candidate.original_route)] = candidate
+            cached = state["_lazyrouter_candidates"] = (candidates, by_id)
+        found: dict[int, Any] = cached[1]
+        return found
+
+    def child_include(included: Any, entry: Any) -> Any:
+        """The entry of a router `included`'s router includes, seen through
+        `included`: what `_IncludedRouter.effective_candidates()` makes of it."""
+        return _Included(
+            original_router=entry.original_router,
+            include_context=included.include_context.combine(entry.include_context),
+        )
+
+    def context_for_broken(route: BaseRoute) -> Any:
+        """A context for a route that stands for a failed import: FastAPI
+        matches and serves it as it is (as it does a Starlette route)."""
+        return _EffectiveRouteContext(original_route=route, starlette_route=route)
 
 
 def limit_body_size(route: BaseRoute, max_body_size: int) -> None:

@@ -139,6 +139,8 @@ class Branch:
     """The included router's settings when it was included (see `Inclusion.included`)."""
     level: _Level | None = None
     """The branch's own routes and branches, indexed once expanded."""
+    entry: BaseRoute | None = None
+    """The include's `.routes` entry on FastAPI >= 0.137 (see `Inclusion.entry`)."""
 
     @property
     def prefix(self) -> str:

@@ -377,6 +377,13 @@ def resolve_route(route: BaseRoute) -> LazyRouterError | None:
     return None
 
 
+def build_now(route: BaseRoute) -> None:
+    """Build `route` if it is deferred; a failure raises FastAPI's own error."""
+    factory: _RouteFactory | None = route.__dict__.get("_lazyrouter_factory")
+    if factory is not None:
+        factory.resolve(route)
+
+
 def prepare_route(route: BaseRoute) -> LazyRouterError | None:
     """Build `route` if it is deferred, and the validators its first request would build.
 

@@ -45,15 +45,27 @@ class RouteIndex:
     """
 
     def __init__(
-        self, context: BuildContext, version: int, items: list[Item], expand: Callable[[Branch], list[Item]]
+        self,
+        context: BuildContext,
+        version: int,
+        items: list[Item],
+        expand: Callable[[Branch], list[Item]],
+        *,
+        cached: bool = True,
     ) -> None:
         self.context = context
         self.version = version
         self.expand = expand
         self.lock = context.lock
         self.root = self._index((), items)
+        self._branches = {order[0]: entry for order, entry in self.root.entries if isinstance(entry, Branch)}
         # Per instance: a cache on the class would keep every index (and app) alive.
-        self._cached_candidates = functools.lru_cache(maxsize=CACHE_SIZE)(self._candidates)
+        # `cached=False` for the indexes of included routers: an app can include
+        # hundreds, and the lookup is cheap next to FastAPI's own request work.
+        self.cached = cached
+        size = CACHE_SIZE if cached else 0
+        self._cached_candidates = functools.lru_cache(maxsize=size)(self._candidates)
+        self._cached_grouped = functools.lru_cache(maxsize=size)(self._grouped_candidates)
 
     def _index(self, prefix: Order, items: list[Item]) -> _Level:
         level = _Level()
@@ -91,6 +103,7 @@ class RouteIndex:
         with self.lock:
             entry = self._add(self.root, (number,), declaration)
             self._cached_candidates.cache_clear()
+            self._cached_grouped.cache_clear()
         assert not isinstance(entry, Branch)
         return entry
 
@@ -119,12 +132,30 @@ class RouteIndex:
                 found[order] = entry
         return True
 
-    def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool:
+    def is_ready(
+        self,
+        route_path: str,
+        redirect_path: str | None = None,
+        busy: BaseRoute | None = None,
+        branch_ready: Callable[[Branch], bool] | None = None,
+    ) -> bool:
         """Whether serving `route_path` needs no lock: nothing to lift, nothing to build,
         and not `busy`, a route another thread is still working on.
 
+        `branch_ready` judges the includes of the router itself instead, where
+        their routes are served through FastAPI's include entries.
+
         Takes no lock and builds nothing, so it can run while another thread builds.
         """
+        if branch_ready is not None:
+            for path in (route_path, redirect_path):
+                for _, entry in () if path is None else self.root.trie.lookup(path):
+                    if isinstance(entry, Branch):
+                        if not branch_ready(entry):
+                            return False
+                    elif entry is busy or is_deferred(entry):
+                        return False
+            return True
         found: dict[Order, BaseRoute] = {}
         for path in (route_path, redirect_path):
             if path is not None and not self._lookup(self.root, path, found, expand=False):
@@ -137,7 +168,7 @@ class RouteIndex:
         Answers for short paths are remembered, at most `CACHE_SIZE` of them;
         the cache belongs to this index and goes when the routes change.
         """
-        if len(route_path) > CACHED_PATH_LENGTH:
+        if len(route_path) > CACHED_PATH_LENGTH or not self.cached:
             return self._candidates(route_path, redirect_path)
         return self._cached_candidates(route_path, redirect_path)
 
@@ -149,6 +180,37 @@ class RouteIndex:
         if len(found) > 1:
             return [found[order] for order in sorted(found)]
         return list(found.values())
+
+    def grouped_candidates(
+        self, route_path: str, redirect_path: str | None = None
+    ) -> list[tuple[int, Branch | None, BaseRoute]]:
+        """`candidates()`, with where each came from: its position in the
+        router's own list, and the include (`Branch`) it was lifted from, if
+        any. Consecutive candidates of one include collapse into the first.
+        """
+        if len(route_path) > CACHED_PATH_LENGTH or not self.cached:
+            return self._grouped_candidates(route_path, redirect_path)
+        return self._cached_grouped(route_path, redirect_path)
+
+    def _grouped_candidates(
+        self, route_path: str, redirect_path: str | None
+    ) -> list[tuple[int, Branch | None, BaseRoute]]:
+        found: dict[Order, BaseRoute] = {}
+        self._lookup(self.root, route_path, found)
+        if redirect_path is not None:
+            self._lookup(self.root, redirect_path, found)
+        grouped: list[tuple[int, Branch | None, BaseRoute]] = []
+        for order in sorted(found):
+            number = order[0]
+            branch = self._branches.get(number) if len(order) > 1 else None
+            if branch is not None and grouped and grouped[-1][1] is branch:
+                continue
+            grouped.append((number, branch, found[order]))
+        return grouped
+
+    def root_entries(self) -> list[tuple[int, BaseRoute | Branch]]:
+        """The router's own routes and includes, by position in its list."""
+        return [(order[0], entry) for order, entry in self.root.entries]
 
     @property
     def routes(self) -> list[BaseRoute]:

@@ -24,19 +24,41 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import anyio
 import anyio.to_thread
 from starlette.routing import BaseRoute
 
 from lazyrouter._deferred import is_deferred, prepare_route
-from lazyrouter._index import RouteIndex
 from lazyrouter.exceptions import LazyRouterError
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup  # anyio's dependency there
 
-__all__ = ("WarmUp", "WarmUpRun", "warm_up_settings")
+__all__ = ("WarmUp", "WarmUpRun", "WarmUpTarget", "warm_up_settings")
+
+
+class Step(Protocol):
+    """Something to build that is not a route of its own (an effective context)."""
+
+    route: BaseRoute
+
+    def pending(self) -> bool: ...
+
+    def prepare(self) -> LazyRouterError | None: ...
+
+
+class WarmUpTarget(Protocol):
+    """What a warm-up walks: a `RouteIndex`, or what serves an include."""
+
+    @property
+    def version(self) -> int: ...
+
+    def iter_routes(self) -> Iterator[BaseRoute | Step]: ...
+
+    def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool: ...
+
 
 logger = logging.getLogger("lazyrouter")
 
@@ -83,7 +105,7 @@ _RECHECK_SECONDS = 1.0
 class WarmUpRun:
     """The warm-up of one lifespan."""
 
-    def __init__(self, settings: WarmUp, serving_indexes: Callable[[], list[RouteIndex]]) -> None:
+    def __init__(self, settings: WarmUp, serving_indexes: Callable[[], list[WarmUpTarget]]) -> None:
         self.settings = settings
         self._serving_indexes = serving_indexes
         self._answered = anyio.Event()  # a request has been answered since the last look
@@ -96,7 +118,7 @@ class WarmUpRun:
     def request_answered(self) -> None:
         self._answered.set()
 
-    async def wait_until_ready(self, index: RouteIndex, route_path: str, redirect_path: str | None = None) -> None:
+    async def wait_until_ready(self, index: WarmUpTarget, route_path: str, redirect_path: str | None = None) -> None:
         """Wait, without blocking the event loop, until serving this path needs no lock.
 
         A warm-up step only starts from the event loop, so once this returns
@@ -184,7 +206,7 @@ class WarmUpRun:
                     await anyio.sleep((time.perf_counter() - started) * pause_per_second_built)
         return walked
 
-    async def _step(self, routes: Iterator[BaseRoute], limiter: anyio.CapacityLimiter) -> _Step | None:
+    async def _step(self, routes: Iterator[BaseRoute | Step], limiter: anyio.CapacityLimiter) -> _Step | None:
         self._busy = anyio.Event()
         try:
             return await anyio.to_thread.run_sync(self._build_next, routes, limiter=limiter)
@@ -192,28 +214,35 @@ class WarmUpRun:
             busy, self._busy = self._busy, None
             busy.set()
 
-    def _build_next(self, routes: Iterator[BaseRoute]) -> _Step | None:
+    def _build_next(self, routes: Iterator[BaseRoute | Step]) -> _Step | None:
         """In the worker thread: walk on to the next unbuilt route and build it,
         with the validators its first request would otherwise build."""
-        for route in routes:
-            if is_deferred(route):
-                self._preparing = route
+        for item in routes:
+            if isinstance(item, BaseRoute):
+                if is_deferred(item):
+                    self._preparing = item
+                    try:
+                        return item, prepare_route(item)
+                    finally:
+                        self._preparing = None
+            elif item.pending():
+                self._preparing = item.route
                 try:
-                    return route, prepare_route(route)
+                    return item.route, item.prepare()
                 finally:
                     self._preparing = None
         return None
 
 
-_Walked = tuple[RouteIndex, int]
+_Walked = tuple[WarmUpTarget, int]
 """An index, and its version when it was walked."""
 
 
-def _same(indexes: list[RouteIndex], walked: list[_Walked]) -> bool:
+def _same(indexes: list[WarmUpTarget], walked: list[_Walked]) -> bool:
     return len(indexes) == len(walked) and all(
         index is other and index.version == version for index, (other, version) in zip(indexes, walked, strict=True)
     )
 
 
-def _contains(indexes: list[RouteIndex], index: RouteIndex) -> bool:
+def _contains(indexes: list[WarmUpTarget], index: WarmUpTarget) -> bool:
     return any(candidate is index for candidate in indexes)

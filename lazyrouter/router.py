@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import os
 import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
@@ -36,8 +36,9 @@ from lazyrouter._deferred import BrokenRoute, BuildContext, BuildStats, can_defe
 from lazyrouter._index import Item, RouteIndex
 from lazyrouter._lifting import declaration_for_route, lift_through
 from lazyrouter._route_list import RouteList
+from lazyrouter._serving import IncludeServing, PendingContext
 from lazyrouter._templates import validate_path
-from lazyrouter._warmup import WarmUp, WarmUpRun, warm_up_settings
+from lazyrouter._warmup import WarmUp, WarmUpRun, WarmUpTarget, warm_up_settings
 from lazyrouter.exceptions import LazyRouterError
 
 __all__ = ("LazyRouter",)
@@ -83,21 +84,59 @@ def _lazy_state() -> frozenset[str]:
     return own | {"on_startup", "on_shutdown"}
 
 
-@dataclass(eq=False, slots=True)
-class _IncludeServing:
-    """How this router serves one FastAPI (>= 0.137) include context."""
-
-    reference: weakref.ref[Any]
-    context: BuildContext
-    options: dict[str, Any]
-    index: RouteIndex
-
-
 class _RouteCollector:
     """Stands in for `self` when Starlette's own registration code builds a route."""
 
     def __init__(self) -> None:
         self.routes: list[BaseRoute] = []
+
+
+class _ServedTree:
+    """What a LazyRouter serves on FastAPI >= 0.137, as a warm-up walks it: its
+    own routes, and what serving each include needs (see `_serving`)."""
+
+    def __init__(self, router: LazyRouter, index: RouteIndex) -> None:
+        self.router = router
+        self.index = index
+
+    @property
+    def version(self) -> int:
+        return self.index.version
+
+    def iter_routes(self) -> Iterator[BaseRoute | PendingContext]:
+        for _, entry in self.index.root_entries():
+            if not isinstance(entry, Branch):
+                yield entry
+                continue
+            included = _included_object(entry.router)
+            if isinstance(included, LazyRouter):
+                yield from included._include_work(entry.entry)
+
+    def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool:
+        return self.index.is_ready(route_path, redirect_path, busy, branch_ready=self._include_ready)
+
+    @staticmethod
+    def _include_ready(branch: Branch) -> bool:
+        included = _included_object(branch.router, resolve=False)
+        if included is None:
+            return False  # an import to make first
+        if not isinstance(included, LazyRouter):
+            return True  # built at declaration; FastAPI serves it
+        serving = included._included_indexes.get(id(branch.entry))
+        return serving is not None and serving.reference() is branch.entry and serving.warmed
+
+
+def _included_object(router: APIRouter | RouterImport, *, resolve: bool = True) -> APIRouter | None:
+    """The router an include stands for (importing it, with `resolve`; None if
+    that fails or is not allowed)."""
+    if not isinstance(router, RouterImport):
+        return router
+    if router.router is None and resolve:
+        try:
+            router.resolve()
+        except LazyRouterError:
+            return None
+    return router.router
 
 
 class LazyRouter(APIRouter):
@@ -135,7 +174,7 @@ class LazyRouter(APIRouter):
         self._index_lock = threading.RLock()  # _bind() declares the docs routes under it
         self._index: RouteIndex | None = None
         self._context = BuildContext(self)
-        self._included_indexes: dict[int, _IncludeServing] = {}
+        self._included_indexes: dict[int, IncludeServing] = {}
         # `.routes`: one list for the router's lifetime, as Starlette has it.
         self._route_list = RouteList((), self._routes_edited)
         self._route_list_version = -1
@@ -143,7 +182,8 @@ class LazyRouter(APIRouter):
         self._frozen: APIRouter | None = None
         # FastAPI >= 0.137: the `_IncludedRouter` entries of `.routes`, by id.
         self._inclusions: dict[int, Inclusion] = {}
-        self._frontends: tuple[int, list[Any]] | None = None
+        self._served_tree: _ServedTree | None = None
+        self._frontends: tuple[RouteIndex, list[tuple[int, Branch]]] | None = None
         self._bound = False
         self._serves_app = False  # the router of a FastAPI app, not included by one
         # include_router() merges lifespans even when every one is FastAPI's
@@ -217,20 +257,12 @@ class LazyRouter(APIRouter):
         return self._current_index().url_path_for(name, path_params)
 
     def stats(self) -> BuildStats:
-        """Counts of declared, built and failed routes, and time spent building.
-
-        Included into a plain FastAPI app (>= 0.137), the routes built to serve
-        each include count too.
-        """
+        """Counts of declared, built and failed routes, and time spent building,
+        over this router and the LazyRouters it includes."""
         self._current_index()
-        contexts = [self._context, *(serving.context for serving in self._includes_in_use())]
         return BuildStats(
             declared=_count_declared(self),
-            built=sum(context.stats.built for context in contexts),
-            failed=sum(context.stats.failed for context in contexts),
-            build_seconds=sum(context.stats.build_seconds for context in contexts),
-            built_at_declaration=_sum_tree(self, "built_at_declaration"),
-            declaration_build_seconds=_sum_tree(self, "declaration_build_seconds"),
+            **{name: _sum_tree(self, name) for name in _STATS if name != "declared"},
         )
 
     def resolve_all(self) -> BuildStats:
@@ -260,11 +292,12 @@ class LazyRouter(APIRouter):
         include through its own routes, known once a request has used it:
         those are built too.
         """
-        for route in self._current_index().iter_routes():
-            yield route, prepare_route(route)
-        for serving in self._includes_in_use():
-            for route in serving.index.iter_routes():
-                yield route, prepare_route(route)
+        for target in self._warm_up_targets(everything=True):
+            for item in target.iter_routes():
+                if isinstance(item, BaseRoute):
+                    yield item, prepare_route(item)
+                else:
+                    yield item.route, item.prepare()
 
     # -- background warm-up ------------------------------------------------------
 
@@ -285,20 +318,27 @@ class LazyRouter(APIRouter):
     async def _lifespan_with_warm_up(self, lifespan_context: Any, app: Any) -> AsyncIterator[Any]:
         assert self.warm_up is not None
         async with lifespan_context(app) as state:
-            run = self._warm_up_run = WarmUpRun(self.warm_up, self._serving_indexes)
+            run = self._warm_up_run = WarmUpRun(self.warm_up, self._warm_up_targets)
             try:
                 async with run.running():
                     yield state
             finally:
                 self._warm_up_run = None
 
-    def _serving_indexes(self) -> list[RouteIndex]:
-        """The indexes whose routes answer requests."""
-        if self._serves_app:
-            return [self._current_index()]
-        return [serving.index for serving in self._includes_in_use()]
+    def _warm_up_targets(self, *, everything: bool = False) -> list[WarmUpTarget]:
+        """What answers requests, to build ahead of them (`everything`: also
+        the routes of a router that serves no request yet)."""
+        if self._serves_app or everything:
+            index = self._current_index()
+            if not _compat.INCLUDES_ARE_LIVE:
+                return [index]  # the routes served are the index's own
+            tree = self._served_tree
+            if tree is None or tree.index is not index:
+                tree = self._served_tree = _ServedTree(self, index)
+            return [tree, *([] if self._serves_app else self._includes_in_use())]
+        return list(self._includes_in_use())
 
-    def _includes_in_use(self) -> list[_IncludeServing]:
+    def _includes_in_use(self) -> list[IncludeServing]:
         return [
             serving
             for serving in list(self._included_indexes.values())
@@ -571,80 +611,74 @@ class LazyRouter(APIRouter):
         if warm_up is None:
             # FastAPI's own dispatch, over the only routes that can match this path
             # or its redirect_slashes twin: same answer as scanning them all.
-            await APIRouter.app(self._view(index.candidates(route_path, redirect_path)), scope, receive, send)
+            await APIRouter.app(self._view(index, route_path, redirect_path), scope, receive, send)
             return
         async with _answered(warm_up, scope):
             await warm_up.wait_until_ready(index, route_path, redirect_path)
-            await APIRouter.app(self._view(index.candidates(route_path, redirect_path)), scope, receive, send)
+            await APIRouter.app(self._view(index, route_path, redirect_path), scope, receive, send)
 
-    def _view(self, routes: list[BaseRoute], **overrides: Any) -> APIRouter:
+    def _view(self, index: RouteIndex, route_path: str, redirect_path: str | None) -> APIRouter:
+        """This router as FastAPI's dispatch sees it: listing only the routes
+        that may match the path (on FastAPI >= 0.137: own routes, and the
+        entries of the includes that hold a candidate or a frontend)."""
+        routes: list[Any]
+        if _compat.INCLUDES_ARE_LIVE:
+            grouped: Sequence[tuple[int, Branch | None, BaseRoute | None]]
+            grouped = index.grouped_candidates(route_path, redirect_path)  # cached: not to be changed
+            pinned = self._frontend_entries(index)
+            if pinned:
+                present = {number for number, _, _ in grouped}
+                missing = [(number, branch, None) for number, branch in pinned if number not in present]
+                grouped = sorted([*grouped, *missing], key=lambda candidate: candidate[0])
+            routes = [route if branch is None else branch.entry for _, branch, route in grouped]
+        else:
+            routes = index.candidates(route_path, redirect_path)
         view = APIRouter.__new__(APIRouter)
-        view.__dict__ = {**self.__dict__, "routes": routes, **overrides}
-        if "_low_priority_routes" not in overrides:
-            frontends = self._included_frontends()
-            if frontends:
-                # FastAPI finds the frontends of included routers through the
-                # `_IncludedRouter` entries of `routes`; the view lists candidates.
-                view.__dict__["_low_priority_routes"] = [*self.__dict__.get("_low_priority_routes", ()), *frontends]
+        view.__dict__ = {**self.__dict__, "routes": routes}
         return view
 
-    def _included_frontends(self) -> list[Any]:
-        """Frontends (FastAPI >= 0.164) of the routers this one includes."""
+    def _frontend_entries(self, index: RouteIndex) -> list[tuple[int, Branch]]:
+        """The includes with frontends (FastAPI >= 0.164): FastAPI finds those
+        through the include entries of `routes`, whatever the path."""
         cached = self._frontends
-        if cached is None or cached[0] != self._version:
-            entries = [
-                item.entry
-                for item in self._declarations
-                if isinstance(item, Inclusion) and item.entry and _has_frontends(item.router)
-            ]
-            cached = self._frontends = (self._version, _compat.included_low_priority_routes(entries))
+        if cached is None or cached[0] is not index:
+            entries = [(number, entry) for number, entry in index.root_entries() if isinstance(entry, Branch)]
+            cached = self._frontends = (index, [(n, branch) for n, branch in entries if _has_frontends(branch.router)])
         return cached[1]
 
     # FastAPI >= 0.137 matches and dispatches an included router through these
-    # two hooks; a LazyRouter answers them from its own index, so FastAPI's
-    # `_IncludedRouter` never has to build every route to find one.
+    # two hooks, with its own code over effective route contexts; a LazyRouter
+    # runs that code over the candidates its index finds (see `_serving`).
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         included = _compat.included_router_for(scope, self)
         if included is None:
             return super().matches(scope)
-        partial: tuple[Match, Scope] | None = None
-        for route in self._included_index(included).candidates(_compat.get_route_path(scope)):
-            match, child_scope = route.matches(scope)
-            if match == Match.FULL:
-                return match, child_scope
-            if match == Match.PARTIAL and partial is None:
-                partial = (match, child_scope)
-        return partial or (Match.NONE, {})
+        return self._included_serving(included).match(scope, self._listed_at)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         included = _compat.included_router_for(scope, self)
         if included is None:
             await super().handle(scope, receive, send)
             return
-        index = self._included_index(included)
-        route_path = _compat.get_route_path(scope)
+        serving = self._included_serving(included)
         warm_up = self._warm_up_run
         if warm_up is None:
-            await self._handle_included(index, route_path, scope, receive, send)
+            await serving.handle(scope, receive, send, self._listed_at)
             return
         async with _answered(warm_up, scope):
-            await warm_up.wait_until_ready(index, route_path)
-            await self._handle_included(index, route_path, scope, receive, send)
+            await warm_up.wait_until_ready(serving.index, _compat.get_route_path(scope))
+            await serving.handle(scope, receive, send, self._listed_at)
 
-    async def _handle_included(
-        self, index: RouteIndex, route_path: str, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        # The enclosing router already applied form limits and chose this
-        # router; redirects and frontends belong to it, not to this view.
-        view = self._view(index.candidates(route_path), form_limits={}, redirect_slashes=False, _low_priority_routes=[])
-        await APIRouter.app(view, scope, receive, send)
+    def _listed_at(self, number: int) -> BaseRoute | None:
+        return self._listed(self._declarations[number])
 
-    def _included_index(self, included: Any) -> RouteIndex:
-        """The index of this router as seen through one FastAPI include context."""
+    def _included_serving(self, included: Any) -> IncludeServing:
+        """How this router serves one FastAPI include entry: an index of its
+        routes as the include sees them (for matching), and their contexts."""
         key = id(included)
         serving = self._included_indexes.get(key)
         if serving is not None and serving.reference() is included and serving.index.version == self._version:
-            return serving.index
+            return serving
         with self._index_lock:
             self._sync_declarations()
             if serving is None or serving.reference() is not included:
@@ -652,12 +686,17 @@ class LazyRouter(APIRouter):
                 # this router's routes into a router that carries them.
                 target = _compat.scratch_router(self, **_compat.router_settings_from_include(included))
                 reference = weakref.ref(included, lambda _: self._included_indexes.pop(key, None))
-                serving = _IncludeServing(reference, BuildContext(target), {}, cast(RouteIndex, None))
+                serving = IncludeServing(reference, BuildContext(target), {}, cast(RouteIndex, None))
+                serving.listed = self._listed_at
             target = serving.context.target
             items = _items(self, ((serving.options, target),))
-            serving.index = RouteIndex(serving.context, self._version, items, _expand)
+            # Contexts last as long as the routes they were built from, as in FastAPI.
+            serving.reset(RouteIndex(serving.context, self._version, items, _expand, cached=False))
             self._included_indexes[key] = serving
-        return serving.index
+        return serving
+
+    def _include_work(self, included: Any) -> Iterator[PendingContext]:
+        return self._included_serving(included).work(self._listed_at)
 
     def _bind(self, app: Any) -> None:
         """Take over FastAPI's own router after `app.router = LazyRouter()`.
@@ -751,6 +790,7 @@ def _items(
                 final,
                 including=router,
                 included=item.included,
+                entry=item.entry,
             )
             for item in (router._current_declarations() if snapshot is None else snapshot)
         ]
@@ -806,6 +846,9 @@ def _expand(branch: Branch) -> list[Item]:
                 resolved._parents.append(weakref.ref(including_router))
         router = router.resolve()
     return _items(router, branch.chain, branch.snapshot, final=branch.final, included=branch.included)
+
+
+_STATS: Final = tuple(field.name for field in dataclasses.fields(BuildStats))
 
 
 def _sum_tree(router: LazyRouter, name: str, seen: set[int] | None = None) -> Any:

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import fastapi.routing
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from lazyrouter import LazyFastAPI, LazyRouter
+from tests.conftest import count_builds
 
 ROUTES = 50
 
@@ -36,15 +36,13 @@ def make_app() -> LazyFastAPI:
 @pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch) -> Counter[Callable[..., Any]]:
     counter: Counter[Callable[..., Any]] = Counter()
-    original = fastapi.routing.get_dependant
     lock = threading.Lock()
 
-    def counting(*, path: str, call: Callable[..., Any], **kwargs: Any) -> Any:
+    def count(call: Callable[..., Any]) -> None:
         with lock:
             counter[call] += 1
-        return original(path=path, call=call, **kwargs)
 
-    monkeypatch.setattr(fastapi.routing, "get_dependant", counting)
+    count_builds(monkeypatch, count)
     return counter
 
 

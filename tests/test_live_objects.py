@@ -17,6 +17,11 @@ from typing import Any
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request, Response
 from fastapi.routing import APIRoute
+
+try:
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # FastAPI < 0.137
+    iter_route_contexts = None
 from fastapi.testclient import TestClient
 from starlette.responses import PlainTextResponse
 from starlette.routing import Match, Mount, Route
@@ -273,23 +278,75 @@ def read_item(item_id: int) -> int:
 
 
 @pytest.mark.skipif(not INCLUDES_ARE_LIVE, reason="FastAPI < 0.137 serves copies of included routes")
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: lazyrouter serves an included route as its own copy, FastAPI >= 0.137 as the original object",
-)
-def test_an_included_route_is_served_as_the_object_in_its_router() -> None:
-    app = LazyFastAPI()
-    router = LazyRouter()
-    served: list[Any] = []
+def test_an_included_route_is_served_as_the_object_in_its_router(mode: str) -> None:
+    app = new_app(mode)
+    outer, inner = new_router(mode, prefix="/outer"), new_router(mode)
+    served: list[tuple[Any, Any]] = []
 
-    @router.get("/me")
-    def me(request: Request) -> str:
-        served.append(request.scope["route"])
-        return "me"
+    @inner.get("/me/{name}")
+    def me(name: str, request: Request) -> str:
+        served.append((request.scope["route"], request.scope["fastapi"]["effective_route_context"]))
+        return name
 
-    app.include_router(router, prefix="/v1")
-    TestClient(app).get("/v1/me")
-    assert served == [router.routes[0]]
+    outer.include_router(inner, prefix="/inner", tags=["inner"])
+    app.include_router(outer, prefix="/v1")
+    client = TestClient(app)
+    assert client.get("/v1/outer/inner/me/x").json() == "x"
+    assert client.get("/v1/outer/inner/me/y").json() == "y"
+    (route, context), second = served
+    assert second[0] is route and second[1] is context
+    assert route is inner.routes[0]
+    assert (context.path, context.tags, context.original_route) == ("/v1/outer/inner/me/{name}", ["inner"], route)
+    # The contexts FastAPI's own walk makes are the ones that serve, from then on.
+    [walked] = [ctx for ctx in iter_route_contexts(app.routes) if ctx.original_route is route]
+    client.get("/v1/outer/inner/me/z")
+    assert served[-1][0] is route and served[-1][1] is walked._route_context
+
+
+@pytest.mark.skipif(not INCLUDES_ARE_LIVE, reason="FastAPI >= 0.137 include entries")
+def test_route_and_router_subclasses_of_an_include_are_called_as_in_eager(mode: str) -> None:
+    calls: list[str] = []
+    base = APIRouter if mode == "eager" else LazyRouter
+
+    class HeaderRouter(base):  # type: ignore[misc, valid-type]
+        def matches(self, scope: Any) -> Any:
+            calls.append("router.matches")
+            if dict(scope["headers"]).get(b"x-router") != b"yes":
+                return Match.NONE, {}
+            return super().matches(scope)
+
+        async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+            calls.append("router.handle")
+            await super().handle(scope, receive, send)
+
+    class TrackingRoute(APIRoute):
+        def get_route_handler(self) -> Any:
+            handler = super().get_route_handler()
+
+            async def tracked(request: Request) -> Any:
+                calls.append(f"handler of {self.name}")
+                return await handler(request)
+
+            return tracked
+
+        async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+            calls.append(f"route.handle {self.name}")
+            await super().handle(scope, receive, send)
+
+    app = new_app(mode)
+    router = HeaderRouter(route_class=TrackingRoute)
+    router.get("/items", name="items")(lambda: "items")
+    router.post("/items", name="add")(lambda: "added")
+    app.include_router(router, prefix="/api")
+    client = TestClient(app)
+    assert client.get("/api/items").status_code == 404
+    assert calls == ["router.matches"] * 2  # and its redirect_slashes twin
+    calls.clear()
+    assert client.get("/api/items", headers={"x-router": "yes"}).json() == "items"
+    assert calls == ["router.matches", "router.handle", "route.handle items", "handler of items"]
+    calls.clear()
+    assert client.put("/api/items", headers={"x-router": "yes"}).status_code == 405
+    assert calls == ["router.matches", "router.handle", "route.handle items"]
 
 
 # -- .routes is the list that serves ---------------------------------------------

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import fastapi.routing
 import pytest
 from fastapi import APIRouter, Cookie, Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from mangum import Mangum
@@ -27,6 +26,7 @@ from pydantic import BaseModel
 
 from lazyrouter import LazyFastAPI, LazyRouter
 from lazyrouter._compat import INCLUDES_ARE_LIVE
+from tests.conftest import count_builds
 
 # -- the app ------------------------------------------------------------------
 
@@ -382,14 +382,12 @@ class Builds:
 @pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch) -> Builds:
     counter = Builds()
-    original = fastapi.routing.get_dependant
 
-    def counting_get_dependant(*, path: str, call: Callable[..., Any], **kwargs: Any) -> Any:
+    def count(call: Callable[..., Any]) -> None:
         if getattr(call, "lazy", False):
             counter.counts[call.__name__] += 1
-        return original(path=path, call=call, **kwargs)
 
-    monkeypatch.setattr(fastapi.routing, "get_dependant", counting_get_dependant)
+    count_builds(monkeypatch, count)
     return counter
 
 

@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import fastapi.routing
 import pytest
 from fastapi.testclient import TestClient
 
 from lazyrouter import LazyFastAPI
 from lazyrouter.cli import main
+from tests.conftest import count_builds
 
 APP = """
     from fastapi import Depends
@@ -65,13 +65,7 @@ def snapapp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 @pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[Callable[..., Any]]:
     built: list[Callable[..., Any]] = []
-    original = fastapi.routing.get_dependant
-
-    def counting(**kwargs: Any) -> Any:
-        built.append(kwargs["call"])
-        return original(**kwargs)
-
-    monkeypatch.setattr(fastapi.routing, "get_dependant", counting)
+    count_builds(monkeypatch, built.append)
     return built
 
 

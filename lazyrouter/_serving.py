@@ -1,0 +1,253 @@
+"""Serving an included LazyRouter the way FastAPI >= 0.137 serves included routers.
+
+FastAPI >= 0.137 lists an `_IncludedRouter` entry for every include_router()
+call and reaches the included router through it: the entry's `matches()` and
+`handle()` call the router's own `matches()` and `handle()`, which answer with
+FastAPI's `_match()` and `_handle_selected()` over *effective route contexts*
+(each route as the include sees it; the original route object serves, with
+`scope["route"]` and `scope["fastapi"]` set accordingly).
+
+A LazyRouter answers those two hooks with that same FastAPI code, narrowed to
+the candidates its index finds for the request path. A candidate whose match
+the index can tell without building anything is matched that way; a context
+(and the route it stands for) is built only for a candidate the request can
+select, the first time it can. Contexts are kept until the router's routes
+change, as FastAPI keeps its own.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from fastapi.routing import APIRoute, APIWebSocketRoute
+from starlette.routing import BaseRoute, Match
+from starlette.types import Receive, Scope, Send
+
+from lazyrouter import _compat
+from lazyrouter._declarations import Branch, RouterImport
+from lazyrouter._deferred import (
+    BrokenRoute,
+    BuildContext,
+    build_now,
+    can_defer,
+    describe_route,
+    is_deferred,
+    prepare_route,
+)
+from lazyrouter._index import RouteIndex
+from lazyrouter.exceptions import LazyRouterError, RouteBuildError
+
+MATCHED: Final = "matched"
+"""A candidate whose match result the index computed without building it."""
+OPAQUE: Final = "opaque"
+"""A candidate only its effective context can match (custom `matches()`, Starlette routes)."""
+CHILD: Final = "child"
+"""A router included by this one: it matches through its own entry."""
+
+Candidate = tuple[str, Any, Match | None]
+Listed = Callable[[int], BaseRoute | None]
+
+
+@dataclass(eq=False)
+class IncludeServing:
+    """How a LazyRouter serves one FastAPI include entry (`reference`)."""
+
+    reference: weakref.ref[Any]
+    context: BuildContext
+    """The lifted copies in `index` only ever match paths; nothing builds them."""
+    options: dict[str, Any]
+    index: RouteIndex
+    contexts: dict[int, tuple[BaseRoute, Any]] = field(default_factory=dict)
+    """Effective contexts built so far, by id of their original route."""
+    children: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    """Entries of the routers this one includes, as seen through this include."""
+    listed: Listed | None = None
+    warmed: bool = False
+    """Whether a walk of `work()` finished since the routes last changed:
+    serving the include then builds nothing and takes no lock."""
+
+    # As a warm-up target (see `_warmup.WarmUpTarget`).
+    @property
+    def version(self) -> int:
+        return self.index.version
+
+    def iter_routes(self) -> Iterator[PendingContext]:
+        assert self.listed is not None
+        return self.work(self.listed)
+
+    def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool:
+        return self.warmed
+
+    def reset(self, index: RouteIndex) -> None:
+        """Serve `index` from now on: the routes changed."""
+        self.index = index
+        self.contexts.clear()
+        self.children.clear()
+        self.warmed = False
+
+    def candidates(self, scope: Scope, listed: Listed) -> list[Candidate]:
+        """What FastAPI's `_match()` must look at for `scope`, in order.
+
+        `listed(number)` gives the route `.routes` lists for the router's
+        declaration at that position. Of the candidates whose match is known, only those that
+        can be selected are kept: the first FULL (nothing after it is looked
+        at), or else the first PARTIAL.
+        """
+        found: list[Candidate] = []
+        partial_at: int | None = None
+        for number, branch, lifted in self.index.grouped_candidates(_compat.get_route_path(scope)):
+            if branch is not None:
+                found.append(self._child_candidate(branch, lifted))
+                continue
+            original = listed(number)
+            if original is None:
+                continue
+            if not _matches_as_lifted(original):
+                found.append((OPAQUE, original, None))
+                continue
+            match, _ = lifted.matches(scope)
+            if match is Match.FULL:
+                if partial_at is not None:
+                    del found[partial_at]
+                found.append((MATCHED, original, match))
+                break
+            if match is Match.PARTIAL and partial_at is None:
+                partial_at = len(found)
+                found.append((MATCHED, original, match))
+        return found
+
+    def _child_candidate(self, branch: Branch, lifted: BaseRoute) -> Candidate:
+        if _import_failed(branch):
+            return (OPAQUE, lifted, None)  # the index holds a BrokenRoute in its place
+        return (CHILD, self._child(branch), None)
+
+    def _child(self, branch: Branch) -> Any:
+        """The entry of an include of this router, as seen through this include
+        (FastAPI's child `_IncludedRouter`), the same object while routes last."""
+        entry = branch.entry
+        known = _compat.fastapi_candidates(self.reference())
+        if known is not None and (child := known.get(id(entry))) is not None:
+            return child
+        cached = self.children.get(id(entry))
+        if cached is None or cached[0] is not entry:
+            cached = self.children[id(entry)] = (entry, _compat.child_include(self.reference(), entry))
+        return cached[1]
+
+    def effective_context(self, route: BaseRoute) -> Any:
+        """FastAPI's effective context of `route` in this include (None: FastAPI drops it).
+
+        Builds the route first if it is deferred; a failed build raises FastAPI's
+        own error, and is tried again next time, as FastAPI >= 0.137 retries.
+        """
+        known = _compat.fastapi_candidates(self.reference())
+        if known is not None and (context := known.get(id(route))) is not None:
+            return context
+        cached = self.contexts.get(id(route))
+        if cached is not None and cached[0] is route:
+            return cached[1]
+        if isinstance(route, BrokenRoute):
+            context = _compat.context_for_broken(route)
+        else:
+            build_now(route)
+            with self.context.lock:
+                cached = self.contexts.get(id(route))
+                if cached is not None and cached[0] is route:
+                    return cached[1]
+                context = _compat.effective_context(self.reference(), route)
+        self.contexts[id(route)] = (route, context)
+        return context
+
+    def match(self, scope: Scope, listed: Any) -> tuple[Match, Scope]:
+        """The included router's `matches()`: FastAPI's answer, building as little as can be."""
+        included = self.reference()
+        partial: tuple[Match, Scope] | None = None
+        for kind, candidate, known in self.candidates(scope, listed):
+            if kind == MATCHED:
+                assert known is not None
+                result: tuple[Match, Scope] = (known, {})
+            elif kind == CHILD:
+                result = candidate.matches(scope)
+            else:
+                context = self.effective_context(candidate)
+                if context is None:
+                    continue
+                match, child_scope, _, _ = _compat.NarrowedInclude(included, [context])._match(scope)
+                result = (match, child_scope)
+            if result[0] is Match.FULL:
+                return result
+            if result[0] is Match.PARTIAL and partial is None:
+                partial = result
+        return partial or (Match.NONE, {})
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, listed: Any) -> None:
+        """The included router's `handle()`: FastAPI's `_handle_selected()` over the candidates."""
+        effective = []
+        for kind, candidate, _ in self.candidates(scope, listed):
+            context = candidate if kind == CHILD else self.effective_context(candidate)
+            if context is not None:
+                effective.append(context)
+        await _compat.NarrowedInclude(self.reference(), effective)._handle_selected(scope, receive, send)
+
+    def work(self, listed: Listed) -> Iterator[PendingContext]:
+        """What serving this include needs built, in order: each route and its
+        context, then those of the LazyRouters it includes (plain routers are
+        built; FastAPI builds their contexts)."""
+        index = self.index
+        yield from self._work(listed)
+        if self.index is index:
+            self.warmed = True
+
+    def _work(self, listed: Listed) -> Iterator[PendingContext]:
+        for number, entry in self.index.root_entries():
+            if not isinstance(entry, Branch):
+                original = listed(number)
+                if original is not None:
+                    yield PendingContext(self, original)
+                continue
+            router = entry.router
+            if isinstance(router, RouterImport):
+                try:
+                    router = router.resolve()
+                except LazyRouterError:
+                    continue  # requests under its prefix get the error
+            include_work = getattr(router, "_include_work", None)
+            if include_work is not None:
+                yield from include_work(self._child(entry))
+
+
+def _import_failed(branch: Branch) -> bool:
+    router = branch.router
+    return isinstance(router, RouterImport) and router.router is None and branch.level is not None
+
+
+def _matches_as_lifted(route: BaseRoute) -> bool:
+    """Whether `route`'s effective context matches as its lifted copy does:
+    FastAPI's own matching, not a route class's own `matches()`."""
+    if isinstance(route, APIRoute):
+        return is_deferred(route) or can_defer(type(route))
+    return isinstance(route, APIWebSocketRoute) and is_deferred(route)
+
+
+@dataclass(eq=False, slots=True)
+class PendingContext:
+    """A warm-up step: a route of an include and its effective context."""
+
+    serving: IncludeServing
+    route: BaseRoute
+
+    def pending(self) -> bool:
+        cached = self.serving.contexts.get(id(self.route))
+        return is_deferred(self.route) or cached is None or cached[0] is not self.route
+
+    def prepare(self) -> LazyRouterError | None:
+        error = prepare_route(self.route)
+        if error is not None:
+            return error
+        try:
+            self.serving.effective_context(self.route)
+        except Exception as exc:
+            return RouteBuildError(f"effective context of {describe_route(self.route)}", exc)
+        return None
