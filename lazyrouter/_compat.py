@@ -303,6 +303,11 @@ if _IncludedRouter is not None:
         return _EffectiveRouteContext(original_route=route, starlette_route=route)
 
 
+def has_own_frontends(router: APIRouter) -> bool:
+    """Whether `router` has `frontend()` routes of its own (FastAPI >= 0.164)."""
+    return bool(router.__dict__.get("_low_priority_routes"))
+
+
 def limit_body_size(route: BaseRoute, max_body_size: int) -> None:
     """Serve a Starlette route or mount of an include with the include's body
     size limit, as FastAPI >= 0.164 does (`wrap_app_with_body_limit`)."""

@@ -38,6 +38,7 @@ from lazyrouter._deferred import (
     prepare_route,
 )
 from lazyrouter._index import RouteIndex
+from lazyrouter._tree import Declaring, included_object
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 
 MATCHED: Final = "matched"
@@ -251,3 +252,39 @@ class PendingContext:
         except Exception as exc:
             return RouteBuildError(f"effective context of {describe_route(self.route)}", exc)
         return None
+
+
+class ServedTree:
+    """What a LazyRouter serves on FastAPI >= 0.137, as a warm-up walks it: its
+    own routes, and what serving each include needs (see `_serving`)."""
+
+    def __init__(self, router: Declaring, index: RouteIndex) -> None:
+        self.router = router
+        self.index = index
+
+    @property
+    def version(self) -> int:
+        return self.index.version
+
+    def iter_routes(self) -> Iterator[BaseRoute | PendingContext]:
+        for _, entry in self.index.root_entries():
+            if not isinstance(entry, Branch):
+                yield entry
+                continue
+            include_work = getattr(included_object(entry.router), "_include_work", None)
+            if include_work is not None:  # a LazyRouter; plain routers are built
+                yield from include_work(entry.entry)
+
+    def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool:
+        return self.index.is_ready(route_path, redirect_path, busy, branch_ready=self._include_ready)
+
+    @staticmethod
+    def _include_ready(branch: Branch) -> bool:
+        included = included_object(branch.router, resolve=False)
+        if included is None:
+            return False  # an import to make first
+        servings = getattr(included, "_included_indexes", None)
+        if servings is None:
+            return True  # a plain router: built at declaration; FastAPI serves it
+        serving = servings.get(id(branch.entry))
+        return serving is not None and serving.reference() is branch.entry and serving.warmed

@@ -11,7 +11,7 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
-from typing import Any, Final, cast
+from typing import Any, cast
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
@@ -26,18 +26,27 @@ from lazyrouter._declarations import (
     API_WEBSOCKET,
     OBJECT,
     Branch,
-    Chain,
     Declaration,
     Inclusion,
     RouterImport,
     has_lifespan,
 )
-from lazyrouter._deferred import BrokenRoute, BuildContext, BuildStats, can_defer, deferred_route, prepare_route
-from lazyrouter._index import Item, RouteIndex
-from lazyrouter._lifting import declaration_for_route, lift_through
+from lazyrouter._deferred import BuildContext, BuildStats, can_defer, deferred_route, prepare_route
+from lazyrouter._index import RouteIndex
+from lazyrouter._lifting import declaration_for_route
 from lazyrouter._route_list import RouteList
-from lazyrouter._serving import IncludeServing, PendingContext
+from lazyrouter._serving import IncludeServing, PendingContext, ServedTree
 from lazyrouter._templates import validate_path
+from lazyrouter._tree import (
+    Declaring,
+    count_declared,
+    empty_path_names,
+    expand,
+    has_frontends,
+    lifted_items,
+    snapshot,
+    sum_stat,
+)
 from lazyrouter._warmup import WarmUp, WarmUpRun, WarmUpTarget, warm_up_settings
 from lazyrouter.exceptions import LazyRouterError
 
@@ -91,55 +100,7 @@ class _RouteCollector:
         self.routes: list[BaseRoute] = []
 
 
-class _ServedTree:
-    """What a LazyRouter serves on FastAPI >= 0.137, as a warm-up walks it: its
-    own routes, and what serving each include needs (see `_serving`)."""
-
-    def __init__(self, router: LazyRouter, index: RouteIndex) -> None:
-        self.router = router
-        self.index = index
-
-    @property
-    def version(self) -> int:
-        return self.index.version
-
-    def iter_routes(self) -> Iterator[BaseRoute | PendingContext]:
-        for _, entry in self.index.root_entries():
-            if not isinstance(entry, Branch):
-                yield entry
-                continue
-            included = _included_object(entry.router)
-            if isinstance(included, LazyRouter):
-                yield from included._include_work(entry.entry)
-
-    def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool:
-        return self.index.is_ready(route_path, redirect_path, busy, branch_ready=self._include_ready)
-
-    @staticmethod
-    def _include_ready(branch: Branch) -> bool:
-        included = _included_object(branch.router, resolve=False)
-        if included is None:
-            return False  # an import to make first
-        if not isinstance(included, LazyRouter):
-            return True  # built at declaration; FastAPI serves it
-        serving = included._included_indexes.get(id(branch.entry))
-        return serving is not None and serving.reference() is branch.entry and serving.warmed
-
-
-def _included_object(router: APIRouter | RouterImport, *, resolve: bool = True) -> APIRouter | None:
-    """The router an include stands for (importing it, with `resolve`; None if
-    that fails or is not allowed)."""
-    if not isinstance(router, RouterImport):
-        return router
-    if router.router is None and resolve:
-        try:
-            router.resolve()
-        except LazyRouterError:
-            return None
-    return router.router
-
-
-class LazyRouter(APIRouter):
+class LazyRouter(APIRouter, Declaring):
     """An `APIRouter` that declares routes now and builds them on first use.
 
     Use it wherever an `APIRouter` goes; nothing else changes:
@@ -182,7 +143,7 @@ class LazyRouter(APIRouter):
         self._frozen: APIRouter | None = None
         # FastAPI >= 0.137: the `_IncludedRouter` entries of `.routes`, by id.
         self._inclusions: dict[int, Inclusion] = {}
-        self._served_tree: _ServedTree | None = None
+        self._served_tree: ServedTree | None = None
         self._frontends: tuple[RouteIndex, list[tuple[int, Branch]]] | None = None
         self._bound = False
         self._serves_app = False  # the router of a FastAPI app, not included by one
@@ -261,8 +222,12 @@ class LazyRouter(APIRouter):
         over this router and the LazyRouters it includes."""
         self._current_index()
         return BuildStats(
-            declared=_count_declared(self),
-            **{name: _sum_tree(self, name) for name in _STATS if name != "declared"},
+            declared=count_declared(self),
+            **{
+                field.name: sum_stat(self, field.name)
+                for field in dataclasses.fields(BuildStats)
+                if field.name != "declared"
+            },
         )
 
     def resolve_all(self) -> BuildStats:
@@ -334,7 +299,7 @@ class LazyRouter(APIRouter):
                 return [index]  # the routes served are the index's own
             tree = self._served_tree
             if tree is None or tree.index is not index:
-                tree = self._served_tree = _ServedTree(self, index)
+                tree = self._served_tree = ServedTree(self, index)
             return [tree, *([] if self._serves_app else self._includes_in_use())]
         return list(self._includes_in_use())
 
@@ -354,8 +319,8 @@ class LazyRouter(APIRouter):
                     self._sync_declarations()
                     # Included into a plain router, FastAPI derives the served
                     # routes from these; served by this router, they are final.
-                    items = _items(self, (), final=self._serves_app or not _compat.INCLUDES_ARE_LIVE)
-                    index = self._index = RouteIndex(self._context, self._version, items, _expand)
+                    items = lifted_items(self, (), final=self._serves_app or not _compat.INCLUDES_ARE_LIVE)
+                    index = self._index = RouteIndex(self._context, self._version, items, expand)
         return index
 
     def _sync_declarations(self) -> None:
@@ -508,7 +473,7 @@ class LazyRouter(APIRouter):
         if prefix:
             _check_prefix(prefix)
         else:
-            for name in _empty_path_names(router):
+            for name in empty_path_names(router):
                 raise FastAPIError(f"Prefix and path cannot be both empty (path operation: {name})")
         _compat.validate_include_options(kwargs)
         self._sync_declarations()
@@ -521,7 +486,7 @@ class LazyRouter(APIRouter):
         else:
             # FastAPI < 0.137 copies the routes as they are now; so does this.
             included = _compat.frozen_settings(router, _lazy_state())
-            self._declarations.append(Inclusion(router, kwargs, self._settings(), _snapshot(router), included))
+            self._declarations.append(Inclusion(router, kwargs, self._settings(), snapshot(router), included))
         self._changed()
         for handler in router.on_startup:
             self.add_event_handler("startup", handler)
@@ -643,7 +608,7 @@ class LazyRouter(APIRouter):
         cached = self._frontends
         if cached is None or cached[0] is not index:
             entries = [(number, entry) for number, entry in index.root_entries() if isinstance(entry, Branch)]
-            cached = self._frontends = (index, [(n, branch) for n, branch in entries if _has_frontends(branch.router)])
+            cached = self._frontends = (index, [(n, branch) for n, branch in entries if has_frontends(branch.router)])
         return cached[1]
 
     # FastAPI >= 0.137 matches and dispatches an included router through these
@@ -689,9 +654,9 @@ class LazyRouter(APIRouter):
                 serving = IncludeServing(reference, BuildContext(target), {}, cast(RouteIndex, None))
                 serving.listed = self._listed_at
             target = serving.context.target
-            items = _items(self, ((serving.options, target),))
+            items = lifted_items(self, ((serving.options, target),))
             # Contexts last as long as the routes they were built from, as in FastAPI.
-            serving.reset(RouteIndex(serving.context, self._version, items, _expand, cached=False))
+            serving.reset(RouteIndex(serving.context, self._version, items, expand, cached=False))
             self._included_indexes[key] = serving
         return serving
 
@@ -758,141 +723,3 @@ def _eager_mode() -> bool:
     """`LAZYROUTER_EAGER=1` builds every route at declaration too, for test suites
     that rely on FastAPI raising declaration errors at import."""
     return os.environ.get("LAZYROUTER_EAGER", "").lower() in ("1", "true", "yes")
-
-
-def _snapshot(router: APIRouter) -> list[Any]:
-    if isinstance(router, LazyRouter):
-        return [_as_declared(item) for item in router._current_declarations()]
-    return list(_compat.effective_routes(router))
-
-
-def _items(
-    router: APIRouter,
-    chain: Chain,
-    snapshot: list[Any] | None = None,
-    *,
-    final: bool = True,
-    included: APIRouter | None = None,
-) -> list[Item]:
-    """`router`'s routes lifted through `chain`; its includes stay unexpanded.
-
-    `included`: `router`'s settings as its include saw them, if not as they are.
-    """
-    source = included or router
-    if isinstance(router, LazyRouter):
-        return [
-            lift_through(_as_declared(item) if snapshot is None else item, chain, final=final, source=source)
-            if isinstance(item, Declaration)
-            else Branch(
-                item.router,
-                ((item.options, item.parent), *chain),
-                item.snapshot,
-                final,
-                including=router,
-                included=item.included,
-                entry=item.entry,
-            )
-            for item in (router._current_declarations() if snapshot is None else snapshot)
-        ]
-    # A plain APIRouter built its routes when they were declared.
-    return [
-        lift_through(declaration_for_route(route, effective), chain, final=final, source=source)
-        for route, effective in (_compat.effective_routes(router) if snapshot is None else snapshot)
-    ]
-
-
-def _has_frontends(router: APIRouter | RouterImport, seen: set[int] | None = None) -> bool:
-    """Whether `router`, or a router it includes, has `frontend()` routes
-    (FastAPI >= 0.164), read without listing or building any route."""
-    if isinstance(router, RouterImport):
-        return False  # not imported to look: its frontends are not served (known gap)
-    seen = set() if seen is None else seen
-    if id(router) in seen:
-        return False
-    seen.add(id(router))
-    if router.__dict__.get("_low_priority_routes"):
-        return True
-    if isinstance(router, LazyRouter):
-        nested = [item.router for item in router._declarations if isinstance(item, Inclusion)]
-    else:
-        nested = [route.original_router for route in router.routes if _compat.is_include_entry(route)]  # type: ignore[attr-defined]
-    return any(_has_frontends(child, seen) for child in nested)
-
-
-def _as_declared(item: Any) -> Any:
-    """A declaration, or its route once that exists and is not as declared:
-    built, or written to by user code. Including the router then reads the
-    route's attributes, as FastAPI does."""
-    if isinstance(item, Declaration) and item.routes is not None:
-        own = item.routes.get(())
-        if own is not None:
-            declaration = declaration_for_route(own[1])
-            if declaration is not item:
-                return declaration
-    return item
-
-
-def _expand(branch: Branch) -> list[Item]:
-    router = branch.router
-    if isinstance(router, RouterImport):
-        if router.router is None:
-            try:
-                resolved = router.resolve()
-            except LazyRouterError as error:
-                # Requests under the prefix fail with this error; others never see it.
-                return [Declaration(OBJECT, branch.prefix, BrokenRoute(branch.prefix, error), {}, None)]
-            including_router = branch.including
-            if isinstance(resolved, LazyRouter) and isinstance(including_router, LazyRouter):
-                resolved._parents.append(weakref.ref(including_router))
-        router = router.resolve()
-    return _items(router, branch.chain, branch.snapshot, final=branch.final, included=branch.included)
-
-
-_STATS: Final = tuple(field.name for field in dataclasses.fields(BuildStats))
-
-
-def _sum_tree(router: LazyRouter, name: str, seen: set[int] | None = None) -> Any:
-    """A stat of `router` and every LazyRouter it includes (each counted once)."""
-    seen = set() if seen is None else seen
-    if id(router) in seen:
-        return 0
-    seen.add(id(router))
-    total = getattr(router._context.stats, name)
-    for item in router._declarations:
-        if isinstance(item, Inclusion):
-            child = item.router.router if isinstance(item.router, RouterImport) else item.router
-            if isinstance(child, LazyRouter):
-                total += _sum_tree(child, name, seen)
-    return total
-
-
-def _count_declared(router: APIRouter | RouterImport) -> int:
-    if isinstance(router, RouterImport):
-        return 0 if router.router is None else _count_declared(router.router)
-    if not isinstance(router, LazyRouter):
-        return sum(1 for _ in _compat.effective_routes(router))
-    return sum(
-        _count_declared(item.router) if isinstance(item, Inclusion) else int(item.kind != OBJECT)
-        for item in router._current_declarations()
-    )
-
-
-def _empty_path_names(router: APIRouter | RouterImport, prefix: str = "") -> Iterator[str]:
-    """Names of `router`'s routes whose path is empty, as include_router() checks."""
-    if isinstance(router, RouterImport):
-        return  # included under a prefix, always
-    if not isinstance(router, LazyRouter):
-        for route, effective in _compat.effective_routes(router):
-            path = effective.path if effective is not None else getattr(route, "path", None)
-            if path is not None and not prefix + path:
-                yield getattr(route, "name", "unknown")
-        return
-    for item in router._current_declarations():
-        if isinstance(item, Inclusion):
-            yield from _empty_path_names(item.router, prefix + router.prefix + item.options.get("prefix", ""))
-        elif item.kind == OBJECT:
-            path = getattr(item.endpoint, "path", None)
-            if path is not None and not prefix + path:
-                yield getattr(item.endpoint, "name", "unknown")
-        elif not prefix + (item.owner or router).prefix + item.path:
-            yield str(item.options.get("name") or getattr(item.endpoint, "__name__", "unknown"))

@@ -1,0 +1,182 @@
+"""Walks over a router's declaration tree: its declarations and, through its
+includes, those of the routers it includes, lazy or plain, to any depth.
+
+Each walk reads what the router recorded (see `_declarations`) and builds
+nothing; `lifted_items()` and `expand()` give an index (`_index`) its items.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter
+
+from lazyrouter import _compat
+from lazyrouter._declarations import OBJECT, Branch, Chain, Declaration, Inclusion, RouterImport
+from lazyrouter._deferred import BrokenRoute, BuildContext
+from lazyrouter._index import Item
+from lazyrouter._lifting import declaration_for_route, lift_through
+from lazyrouter.exceptions import LazyRouterError
+
+
+class Declaring:
+    """What the walks read of a LazyRouter, which inherits this: the
+    declarations it recorded, its build counts, the routers including it."""
+
+    _declarations: list[Declaration | Inclusion]
+    _context: BuildContext
+    _parents: list[weakref.ref[Any]]
+    prefix: str
+
+    def _current_declarations(self) -> list[Declaration | Inclusion]:
+        raise NotImplementedError
+
+
+def snapshot(router: APIRouter) -> list[Any]:
+    if isinstance(router, Declaring):
+        return [as_declared(item) for item in router._current_declarations()]
+    return list(_compat.effective_routes(router))
+
+
+def lifted_items(
+    router: APIRouter,
+    chain: Chain,
+    snapshot: list[Any] | None = None,
+    *,
+    final: bool = True,
+    included: APIRouter | None = None,
+) -> list[Item]:
+    """`router`'s routes lifted through `chain`; its includes stay unexpanded.
+
+    `included`: `router`'s settings as its include saw them, if not as they are.
+    """
+    source = included or router
+    if isinstance(router, Declaring):
+        return [
+            lift_through(as_declared(item) if snapshot is None else item, chain, final=final, source=source)
+            if isinstance(item, Declaration)
+            else Branch(
+                item.router,
+                ((item.options, item.parent), *chain),
+                item.snapshot,
+                final,
+                including=router,
+                included=item.included,
+                entry=item.entry,
+            )
+            for item in (router._current_declarations() if snapshot is None else snapshot)
+        ]
+    # A plain APIRouter built its routes when they were declared.
+    return [
+        lift_through(declaration_for_route(route, effective), chain, final=final, source=source)
+        for route, effective in (_compat.effective_routes(router) if snapshot is None else snapshot)
+    ]
+
+
+def has_frontends(router: APIRouter | RouterImport, seen: set[int] | None = None) -> bool:
+    """Whether `router`, or a router it includes, has `frontend()` routes
+    (FastAPI >= 0.164), read without listing or building any route."""
+    if isinstance(router, RouterImport):
+        return False  # not imported to look: its frontends are not served (known gap)
+    seen = set() if seen is None else seen
+    if id(router) in seen:
+        return False
+    seen.add(id(router))
+    if _compat.has_own_frontends(router):
+        return True
+    if isinstance(router, Declaring):
+        nested = [item.router for item in router._declarations if isinstance(item, Inclusion)]
+    else:
+        nested = [route.original_router for route in router.routes if _compat.is_include_entry(route)]  # type: ignore[attr-defined]
+    return any(has_frontends(child, seen) for child in nested)
+
+
+def as_declared(item: Any) -> Any:
+    """A declaration, or its route once that exists and is not as declared:
+    built, or written to by user code. Including the router then reads the
+    route's attributes, as FastAPI does."""
+    if isinstance(item, Declaration) and item.routes is not None:
+        own = item.routes.get(())
+        if own is not None:
+            declaration = declaration_for_route(own[1])
+            if declaration is not item:
+                return declaration
+    return item
+
+
+def expand(branch: Branch) -> list[Item]:
+    router = branch.router
+    if isinstance(router, RouterImport):
+        if router.router is None:
+            try:
+                resolved = router.resolve()
+            except LazyRouterError as error:
+                # Requests under the prefix fail with this error; others never see it.
+                return [Declaration(OBJECT, branch.prefix, BrokenRoute(branch.prefix, error), {}, None)]
+            including_router = branch.including
+            if isinstance(resolved, Declaring) and isinstance(including_router, Declaring):
+                resolved._parents.append(weakref.ref(including_router))
+        router = router.resolve()
+    return lifted_items(router, branch.chain, branch.snapshot, final=branch.final, included=branch.included)
+
+
+def sum_stat(router: Declaring, name: str, seen: set[int] | None = None) -> Any:
+    """A stat of `router` and every LazyRouter it includes (each counted once)."""
+    seen = set() if seen is None else seen
+    if id(router) in seen:
+        return 0
+    seen.add(id(router))
+    total = getattr(router._context.stats, name)
+    for item in router._declarations:
+        if isinstance(item, Inclusion):
+            child = item.router.router if isinstance(item.router, RouterImport) else item.router
+            if isinstance(child, Declaring):
+                total += sum_stat(child, name, seen)
+    return total
+
+
+def count_declared(router: APIRouter | RouterImport) -> int:
+    if isinstance(router, RouterImport):
+        return 0 if router.router is None else count_declared(router.router)
+    if not isinstance(router, Declaring):
+        return sum(1 for _ in _compat.effective_routes(router))
+    return sum(
+        count_declared(item.router) if isinstance(item, Inclusion) else int(item.kind != OBJECT)
+        for item in router._current_declarations()
+    )
+
+
+def empty_path_names(router: APIRouter | RouterImport, prefix: str = "") -> Iterator[str]:
+    """Names of `router`'s routes whose path is empty, as include_router() checks."""
+    if isinstance(router, RouterImport):
+        return  # included under a prefix, always
+    if not isinstance(router, Declaring):
+        for route, effective in _compat.effective_routes(router):
+            path = effective.path if effective is not None else getattr(route, "path", None)
+            if path is not None and not prefix + path:
+                yield getattr(route, "name", "unknown")
+        return
+    for item in router._current_declarations():
+        if isinstance(item, Inclusion):
+            yield from empty_path_names(item.router, prefix + router.prefix + item.options.get("prefix", ""))
+        elif item.kind == OBJECT:
+            path = getattr(item.endpoint, "path", None)
+            if path is not None and not prefix + path:
+                yield getattr(item.endpoint, "name", "unknown")
+        elif not prefix + (item.owner or router).prefix + item.path:
+            yield str(item.options.get("name") or getattr(item.endpoint, "__name__", "unknown"))
+
+
+def included_object(router: APIRouter | RouterImport, *, resolve: bool = True) -> APIRouter | None:
+    """The router an include stands for (importing it, with `resolve`; None if
+    that fails or is not allowed)."""
+    if not isinstance(router, RouterImport):
+        return router
+    if router.router is None and resolve:
+        try:
+            router.resolve()
+        except LazyRouterError:
+            return None
+    return router.router
