@@ -17,6 +17,7 @@ change, as FastAPI keeps its own.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from lazyrouter._index import RouteIndex
 from lazyrouter._tree import Declaring, included_object
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 
+SKELETONS: Final = 32
+"""Paths whose candidates each include remembers."""
 MATCHED: Final = "matched"
 """A candidate whose match result the index computed without building it."""
 OPAQUE: Final = "opaque"
@@ -61,14 +64,16 @@ class IncludeServing:
     """The lifted copies in `index` only ever match paths; nothing builds them."""
     options: dict[str, Any]
     index: RouteIndex
+    listed: Listed
+    """The route `.routes` lists for the router's declaration at a position."""
     contexts: dict[int, tuple[BaseRoute, Any]] = field(default_factory=dict)
     """Effective contexts built so far, by id of their original route."""
     children: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     """Entries of the routers this one includes, as seen through this include."""
-    listed: Listed | None = None
     warmed: bool = False
     """Whether a walk of `work()` finished since the routes last changed:
     serving the include then builds nothing and takes no lock."""
+    _skeletons: Callable[[str], tuple[tuple[str, Any, Any], ...]] = field(init=False, repr=False)
 
     # As a warm-up target (see `_warmup.WarmUpTarget`).
     @property
@@ -76,8 +81,7 @@ class IncludeServing:
         return self.index.version
 
     def iter_routes(self) -> Iterator[PendingContext]:
-        assert self.listed is not None
-        return self.work(self.listed)
+        return self.work()
 
     def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool:
         return self.warmed
@@ -85,45 +89,55 @@ class IncludeServing:
     def reset(self, index: RouteIndex) -> None:
         """Serve `index` from now on: the routes changed."""
         self.index = index
+        # Few paths per include: an app may include hundreds of routers.
+        self._skeletons = functools.lru_cache(maxsize=SKELETONS)(self._skeleton)
         self.contexts.clear()
         self.children.clear()
         self.warmed = False
 
-    def candidates(self, scope: Scope, listed: Listed) -> list[Candidate]:
+    def candidates(self, scope: Scope) -> list[Candidate]:
         """What FastAPI's `_match()` must look at for `scope`, in order.
 
-        `listed(number)` gives the route `.routes` lists for the router's
-        declaration at that position. Of the candidates whose match is known, only those that
-        can be selected are kept: the first FULL (nothing after it is looked
-        at), or else the first PARTIAL.
+        Of the candidates whose match the index can tell, only those that can
+        be selected are kept: the first FULL (nothing after it is looked at),
+        or else the first PARTIAL.
         """
+        route_path = _compat.get_route_path(scope)
         found: list[Candidate] = []
         partial_at: int | None = None
-        for number, branch, lifted in self.index.grouped_candidates(_compat.get_route_path(scope)):
-            if branch is not None:
-                found.append(self._child_candidate(branch, lifted))
+        for kind, candidate, lifted in self._skeletons(route_path):
+            if kind == CHILD:
+                found.append((CHILD, self._child(candidate), None))
                 continue
-            original = listed(number)
-            if original is None:
+            if kind == OPAQUE:
+                found.append((OPAQUE, candidate, None))
                 continue
-            if not _matches_as_lifted(original):
-                found.append((OPAQUE, original, None))
-                continue
-            match, _ = lifted.matches(scope)
+            match = _lifted_match(lifted, scope, route_path)
             if match is Match.FULL:
                 if partial_at is not None:
                     del found[partial_at]
-                found.append((MATCHED, original, match))
+                found.append((MATCHED, candidate, match))
                 break
             if match is Match.PARTIAL and partial_at is None:
                 partial_at = len(found)
-                found.append((MATCHED, original, match))
+                found.append((MATCHED, candidate, match))
         return found
 
-    def _child_candidate(self, branch: Branch, lifted: BaseRoute) -> Candidate:
-        if _import_failed(branch):
-            return (OPAQUE, lifted, None)  # the index holds a BrokenRoute in its place
-        return (CHILD, self._child(branch), None)
+    def _skeleton(self, route_path: str) -> tuple[tuple[str, Any, Any], ...]:
+        """The candidates for `route_path` before the scope is looked at: what
+        the index finds, with the route `.routes` lists for each."""
+        skeleton: list[tuple[str, Any, Any]] = []
+        for number, branch, lifted in self.index.grouped_candidates(route_path):
+            if branch is not None:
+                if _import_failed(branch):
+                    skeleton.append((OPAQUE, lifted, None))  # a BrokenRoute stands in its place
+                else:
+                    skeleton.append((CHILD, branch, None))
+                continue
+            original = self.listed(number)
+            if original is not None:
+                skeleton.append((MATCHED if _matches_as_lifted(original) else OPAQUE, original, lifted))
+        return tuple(skeleton)
 
     def _child(self, branch: Branch) -> Any:
         """The entry of an include of this router, as seen through this include
@@ -161,11 +175,11 @@ class IncludeServing:
         self.contexts[id(route)] = (route, context)
         return context
 
-    def match(self, scope: Scope, listed: Any) -> tuple[Match, Scope]:
+    def match(self, scope: Scope) -> tuple[Match, Scope]:
         """The included router's `matches()`: FastAPI's answer, building as little as can be."""
         included = self.reference()
         partial: tuple[Match, Scope] | None = None
-        for kind, candidate, known in self.candidates(scope, listed):
+        for kind, candidate, known in self.candidates(scope):
             if kind == MATCHED:
                 assert known is not None
                 result: tuple[Match, Scope] = (known, {})
@@ -183,28 +197,28 @@ class IncludeServing:
                 partial = result
         return partial or (Match.NONE, {})
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, listed: Any) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The included router's `handle()`: FastAPI's `_handle_selected()` over the candidates."""
         effective = []
-        for kind, candidate, _ in self.candidates(scope, listed):
+        for kind, candidate, _ in self.candidates(scope):
             context = candidate if kind == CHILD else self.effective_context(candidate)
             if context is not None:
                 effective.append(context)
         await _compat.NarrowedInclude(self.reference(), effective)._handle_selected(scope, receive, send)
 
-    def work(self, listed: Listed) -> Iterator[PendingContext]:
+    def work(self) -> Iterator[PendingContext]:
         """What serving this include needs built, in order: each route and its
         context, then those of the LazyRouters it includes (plain routers are
         built; FastAPI builds their contexts)."""
         index = self.index
-        yield from self._work(listed)
+        yield from self._work()
         if self.index is index:
             self.warmed = True
 
-    def _work(self, listed: Listed) -> Iterator[PendingContext]:
+    def _work(self) -> Iterator[PendingContext]:
         for number, entry in self.index.root_entries():
             if not isinstance(entry, Branch):
-                original = listed(number)
+                original = self.listed(number)
                 if original is not None:
                     yield PendingContext(self, original)
                 continue
@@ -222,6 +236,19 @@ class IncludeServing:
 def _import_failed(branch: Branch) -> bool:
     router = branch.router
     return isinstance(router, RouterImport) and router.router is None and branch.level is not None
+
+
+def _lifted_match(lifted: Any, scope: Scope, route_path: str) -> Match:
+    """Starlette's `Route.matches()` / `WebSocketRoute.matches()` verdict for a
+    lifted copy, without the child scope nobody reads."""
+    if scope["type"] != ("websocket" if isinstance(lifted, APIWebSocketRoute) else "http"):
+        return Match.NONE
+    if lifted.path_regex.match(route_path) is None:
+        return Match.NONE
+    methods = getattr(lifted, "methods", None)
+    if methods and scope["method"] not in methods:
+        return Match.PARTIAL
+    return Match.FULL
 
 
 def _matches_as_lifted(route: BaseRoute) -> bool:

@@ -618,7 +618,7 @@ class LazyRouter(APIRouter, Declaring):
         included = _compat.included_router_for(scope, self)
         if included is None:
             return super().matches(scope)
-        return self._included_serving(included).match(scope, self._listed_at)
+        return self._included_serving(included).match(scope)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         included = _compat.included_router_for(scope, self)
@@ -628,11 +628,11 @@ class LazyRouter(APIRouter, Declaring):
         serving = self._included_serving(included)
         warm_up = self._warm_up_run
         if warm_up is None:
-            await serving.handle(scope, receive, send, self._listed_at)
+            await serving.handle(scope, receive, send)
             return
         async with _answered(warm_up, scope):
             await warm_up.wait_until_ready(serving.index, _compat.get_route_path(scope))
-            await serving.handle(scope, receive, send, self._listed_at)
+            await serving.handle(scope, receive, send)
 
     def _listed_at(self, number: int) -> BaseRoute | None:
         return self._listed(self._declarations[number])
@@ -651,8 +651,7 @@ class LazyRouter(APIRouter, Declaring):
                 # this router's routes into a router that carries them.
                 target = _compat.scratch_router(self, **_compat.router_settings_from_include(included))
                 reference = weakref.ref(included, lambda _: self._included_indexes.pop(key, None))
-                serving = IncludeServing(reference, BuildContext(target), {}, cast(RouteIndex, None))
-                serving.listed = self._listed_at
+                serving = IncludeServing(reference, BuildContext(target), {}, cast(RouteIndex, None), self._listed_at)
             target = serving.context.target
             items = lifted_items(self, ((serving.options, target),))
             # Contexts last as long as the routes they were built from, as in FastAPI.
@@ -661,7 +660,7 @@ class LazyRouter(APIRouter, Declaring):
         return serving
 
     def _include_work(self, included: Any) -> Iterator[PendingContext]:
-        return self._included_serving(included).work(self._listed_at)
+        return self._included_serving(included).work()
 
     def _bind(self, app: Any) -> None:
         """Take over FastAPI's own router after `app.router = LazyRouter()`.
