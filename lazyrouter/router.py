@@ -253,9 +253,10 @@ class LazyRouter(APIRouter, Declaring):
         The Pydantic validators and serializers FastAPI leaves to a route's first
         request (those of `defer_build` models) are built too.
 
-        Included into a plain FastAPI app (>= 0.137), the router serves each
-        include through its own routes, known once a request has used it:
-        those are built too.
+        On FastAPI >= 0.137 an included route serves through the effective
+        route context FastAPI makes for each include: the contexts of the
+        includes this router serves (or that requests have used, included into
+        a plain app) are built too.
         """
         for target in self._warm_up_targets(everything=True):
             for item in target.iter_routes():
