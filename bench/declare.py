@@ -71,13 +71,18 @@ def main() -> None:
             f"{layout.__name__:<20} {medians[layout] * 1000:8.1f} ms {medians[layout] / medians[APIRouter]:12.2f}x"
             f" {medians[layout] / medians[ReadingAPIRouter]:20.2f}x"
         )
-    # Reading `.routes` creates the route objects; reading it once at the end
-    # creates the same objects, so that is the fair baseline.
+    # The target: a router subclass reading `self.routes[-1]` after each
+    # declaration costs at most 1.2x the same code on a plain APIRouter.
+    ratio = medians[ReadingLazyRouter] / medians[ReadingAPIRouter]
+    print(f"target: reading after each route <= 1.2x APIRouter doing the same: {ratio:.3f}x, " + _verdict(ratio))
+    # Reading `.routes` creates the route objects; reading once at the end
+    # creates the same objects: what reading after each adds on top of that.
     ratio = medians[ReadingLazyRouter] / medians[ReadOnceLazyRouter]
-    print(
-        f"target: reading after each route <= 1.2x reading once: {ratio:.3f}x, {'met' if ratio <= 1.2 else 'NOT met'}"
-    )
+    print(f"reading after each route vs reading once: {ratio:.3f}x (reported, no target)")
 
+
+def _verdict(ratio: float) -> str:
+    return "met" if ratio <= 1.2 else "NOT met"
 
 if __name__ == "__main__":
     main()
