@@ -52,12 +52,16 @@ class RouteIndex:
         expand: Callable[[Branch], list[Item]],
         *,
         cached: bool = True,
+        pinned: Callable[[Branch], bool] | None = None,
     ) -> None:
         self.context = context
         self.version = version
         self.expand = expand
         self.lock = context.lock
         self.root = self._index((), items)
+        # Includes whose every path below their prefix goes to the include
+        # entry (`grouped_candidates`): routers the index cannot see change.
+        self.pinned = pinned
         self._branches = {order[0]: entry for order, entry in self.root.entries if isinstance(entry, Branch)}
         # Per instance: a cache on the class would keep every index (and app) alive.
         # `cached=False` for the indexes of included routers: an app can include
@@ -116,17 +120,29 @@ class RouteIndex:
                     level = branch.level = self._index(order, self.expand(branch))
         return level
 
-    def _lookup(self, level: _Level, path: str, found: dict[Order, BaseRoute], *, expand: bool = True) -> bool:
+    def _lookup(
+        self,
+        level: _Level,
+        path: str,
+        found: dict[Order, BaseRoute],
+        *,
+        expand: bool = True,
+        pins: set[int] | None = None,
+    ) -> bool:
         """Collect into `found` the routes of `level` that may match `path`.
 
         With `expand=False`, stop and answer False at the first branch not
-        lifted yet instead of lifting it.
+        lifted yet instead of lifting it. `pins` collects the positions, in
+        the router's own list, of the includes that hold a pinned branch
+        reached by `path` (see `pinned`).
         """
         for order, entry in level.trie.lookup(path):
             if isinstance(entry, Branch):
+                if pins is not None and self.pinned is not None and self.pinned(entry):
+                    pins.add(order[0])
                 if entry.level is None and not expand:
                     return False
-                if not self._lookup(self._expanded(order, entry), path, found, expand=expand):
+                if not self._lookup(self._expanded(order, entry), path, found, expand=expand, pins=pins):
                     return False
             else:
                 found[order] = entry
@@ -183,7 +199,7 @@ class RouteIndex:
 
     def grouped_candidates(
         self, route_path: str, redirect_path: str | None = None
-    ) -> list[tuple[int, Branch | None, BaseRoute]]:
+    ) -> list[tuple[int, Branch | None, BaseRoute | None]]:
         """`candidates()`, with where each came from: its position in the
         router's own list, and the include (`Branch`) it was lifted from, if
         any. Consecutive candidates of one include collapse into the first.
@@ -194,18 +210,23 @@ class RouteIndex:
 
     def _grouped_candidates(
         self, route_path: str, redirect_path: str | None
-    ) -> list[tuple[int, Branch | None, BaseRoute]]:
+    ) -> list[tuple[int, Branch | None, BaseRoute | None]]:
         found: dict[Order, BaseRoute] = {}
-        self._lookup(self.root, route_path, found)
+        pins: set[int] = set()
+        self._lookup(self.root, route_path, found, pins=pins)
         if redirect_path is not None:
-            self._lookup(self.root, redirect_path, found)
-        grouped: list[tuple[int, Branch | None, BaseRoute]] = []
+            self._lookup(self.root, redirect_path, found, pins=pins)
+        grouped: list[tuple[int, Branch | None, BaseRoute | None]] = []
         for order in sorted(found):
             number = order[0]
             branch = self._branches.get(number) if len(order) > 1 else None
             if branch is not None and grouped and grouped[-1][1] is branch:
                 continue
             grouped.append((number, branch, found[order]))
+        if pins:
+            present = {number for number, branch, _ in grouped if branch is not None}
+            grouped.extend((number, self._branches[number], None) for number in pins if number not in present)
+            grouped.sort(key=lambda candidate: candidate[0])
         return grouped
 
     def root_entries(self) -> list[tuple[int, BaseRoute | Branch]]:

@@ -180,3 +180,19 @@ def included_object(router: APIRouter | RouterImport, *, resolve: bool = True) -
         except LazyRouterError:
             return None
     return router.router
+
+
+def plain_routers(router: Declaring, seen: set[int] | None = None) -> Iterator[APIRouter]:
+    """The plain APIRouters `router` includes, directly or through LazyRouters
+    (not those included by import string and not imported yet)."""
+    seen = set() if seen is None else seen
+    if id(router) in seen:
+        return
+    seen.add(id(router))
+    for item in router._current_declarations():
+        if isinstance(item, Inclusion):
+            included = included_object(item.router, resolve=False)
+            if isinstance(included, Declaring):
+                yield from plain_routers(included, seen)
+            elif included is not None:
+                yield included

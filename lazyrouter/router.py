@@ -43,7 +43,9 @@ from lazyrouter._tree import (
     empty_path_names,
     expand,
     has_frontends,
+    included_object,
     lifted_items,
+    plain_routers,
     snapshot,
     sum_stat,
 )
@@ -144,6 +146,7 @@ class LazyRouter(APIRouter, Declaring):
         # FastAPI >= 0.137: the `_IncludedRouter` entries of `.routes`, by id.
         self._inclusions: dict[int, Inclusion] = {}
         self._served_tree: ServedTree | None = None
+        self._plain_versions: tuple[int, ...] | None = None
         self._frontends: tuple[RouteIndex, list[tuple[int, Branch]]] | None = None
         self._bound = False
         self._serves_app = False  # the router of a FastAPI app, not included by one
@@ -207,7 +210,7 @@ class LazyRouter(APIRouter, Declaring):
         `_IncludedRouter` entries for includes, as FastAPI does. Lifts every
         include (and imports those included by import string); builds nothing.
         """
-        return self._current_index().routes
+        return self._current_index(plain_routers_read=True).routes
 
     def _routes_edited(self, routes: RouteList) -> None:
         # Served as it stands from the next request on (see _current_index).
@@ -215,7 +218,7 @@ class LazyRouter(APIRouter, Declaring):
         self._changed()
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
-        return self._current_index().url_path_for(name, path_params)
+        return self._current_index(plain_routers_read=True).url_path_for(name, path_params)
 
     def stats(self) -> BuildStats:
         """Counts of declared, built and failed routes, and time spent building,
@@ -311,7 +314,16 @@ class LazyRouter(APIRouter, Declaring):
             if serving.reference() is not None and serving.index.version == self._version
         ]
 
-    def _current_index(self) -> RouteIndex:
+    def _current_index(self, *, plain_routers_read: bool = False) -> RouteIndex:
+        """The index of what this router serves, as its routes are now.
+
+        `plain_routers_read`: also as the plain APIRouters it includes are now.
+        FastAPI >= 0.137 includes them by reference, and lazyrouter learns of
+        their changes only by asking (a walk): requests reach them through
+        their include entries anyway, so only listing and naming routes ask.
+        """
+        if plain_routers_read and self._index is not None and self._plain_versions != self._plain_router_versions():
+            self._changed()
         index = self._index
         if index is None or index.version != self._version:
             with self._index_lock:
@@ -321,8 +333,14 @@ class LazyRouter(APIRouter, Declaring):
                     # Included into a plain router, FastAPI derives the served
                     # routes from these; served by this router, they are final.
                     items = lifted_items(self, (), final=self._serves_app or not _compat.INCLUDES_ARE_LIVE)
-                    index = self._index = RouteIndex(self._context, self._version, items, expand)
+                    self._plain_versions = self._plain_router_versions()
+                    index = self._index = RouteIndex(self._context, self._version, items, expand, pinned=_plain_include)
         return index
+
+    def _plain_router_versions(self) -> tuple[int, ...] | None:
+        if not _compat.INCLUDES_ARE_LIVE:
+            return None
+        return tuple(router._get_routes_version() for router in plain_routers(self))
 
     def _sync_declarations(self) -> None:
         """After user code changed `.routes`, serve that list as it stands."""
@@ -656,7 +674,9 @@ class LazyRouter(APIRouter, Declaring):
             target = serving.context.target
             items = lifted_items(self, ((serving.options, target),))
             # Contexts last as long as the routes they were built from, as in FastAPI.
-            serving.reset(RouteIndex(serving.context, self._version, items, expand, cached=False))
+            serving.reset(
+                RouteIndex(serving.context, self._version, items, expand, cached=False, pinned=_plain_include)
+            )
             self._included_indexes[key] = serving
         return serving
 
@@ -711,6 +731,16 @@ async def _answered(warm_up: WarmUpRun | None, scope: Scope) -> AsyncIterator[No
     finally:
         if warm_up is not None:
             warm_up.request_answered()
+
+
+def _plain_include(branch: Branch) -> bool:
+    """Whether `branch` includes a plain APIRouter on FastAPI >= 0.137: FastAPI
+    serves those live (routes added later too), so every path below the
+    include's prefix goes to its entry, whatever the index saw of it."""
+    if not _compat.INCLUDES_ARE_LIVE:
+        return False
+    router = included_object(branch.router, resolve=False)
+    return router is not None and not isinstance(router, Declaring)
 
 
 def _check_prefix(prefix: str) -> None:

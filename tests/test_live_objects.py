@@ -548,3 +548,20 @@ def test_routes_built_at_declaration_are_counted() -> None:
     stats = app.router.stats()
     assert (stats.built_at_declaration, stats.built) == (1, 0)
     assert stats.declaration_build_seconds > 0
+
+
+@pytest.mark.skipif(not INCLUDES_ARE_LIVE, reason="FastAPI < 0.137 copies routes at include_router()")
+def test_routes_added_to_an_included_plain_router_after_requests_are_served(mode: str) -> None:
+    app = new_app(mode)
+    plain = APIRouter(prefix="/plain")
+    plain.get("/a")(lambda: "a")
+    outer = new_router(mode)
+    outer.include_router(plain)
+    app.include_router(outer, prefix="/v1")
+    client = TestClient(app)
+    assert client.get("/v1/plain/a").json() == "a"
+    # FastAPI >= 0.137 includes by reference: later routes are served, listed and named.
+    plain.get("/b/{x}", name="b")(lambda x: x)
+    assert client.get("/v1/plain/b/1").json() == "1"
+    assert app.url_path_for("b", x="2") == "/v1/plain/b/2"
+    assert "/v1/plain/b/{x}" in client.get("/openapi.json").json()["paths"]
