@@ -129,7 +129,7 @@ class IncludeServing:
         skeleton: list[tuple[str, Any, Any]] = []
         for number, branch, lifted in self.index.grouped_candidates(route_path):
             if branch is not None:
-                if _import_failed(branch):
+                if _import_failed(branch) and lifted is not None:
                     skeleton.append((OPAQUE, lifted, None))  # a BrokenRoute stands in its place
                 else:
                     skeleton.append((CHILD, branch, None))

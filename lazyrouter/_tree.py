@@ -79,7 +79,7 @@ def has_frontends(router: APIRouter | RouterImport, seen: set[int] | None = None
     """Whether `router`, or a router it includes, has `frontend()` routes
     (FastAPI >= 0.164), read without listing or building any route."""
     if isinstance(router, RouterImport):
-        return False  # not imported to look: its frontends are not served (known gap)
+        return False  # not imported to look: its entry is a candidate under its prefix anyway
     seen = set() if seen is None else seen
     if id(router) in seen:
         return False

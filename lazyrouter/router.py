@@ -43,7 +43,6 @@ from lazyrouter._tree import (
     empty_path_names,
     expand,
     has_frontends,
-    included_object,
     lifted_items,
     plain_routers,
     snapshot,
@@ -334,7 +333,7 @@ class LazyRouter(APIRouter, Declaring):
                     # routes from these; served by this router, they are final.
                     items = lifted_items(self, (), final=self._serves_app or not _compat.INCLUDES_ARE_LIVE)
                     self._plain_versions = self._plain_router_versions()
-                    index = self._index = RouteIndex(self._context, self._version, items, expand, pinned=_plain_include)
+                    index = self._index = RouteIndex(self._context, self._version, items, expand, pinned=_live_include)
         return index
 
     def _plain_router_versions(self) -> tuple[int, ...] | None:
@@ -674,9 +673,7 @@ class LazyRouter(APIRouter, Declaring):
             target = serving.context.target
             items = lifted_items(self, ((serving.options, target),))
             # Contexts last as long as the routes they were built from, as in FastAPI.
-            serving.reset(
-                RouteIndex(serving.context, self._version, items, expand, cached=False, pinned=_plain_include)
-            )
+            serving.reset(RouteIndex(serving.context, self._version, items, expand, cached=False, pinned=_live_include))
             self._included_indexes[key] = serving
         return serving
 
@@ -733,14 +730,17 @@ async def _answered(warm_up: WarmUpRun | None, scope: Scope) -> AsyncIterator[No
             warm_up.request_answered()
 
 
-def _plain_include(branch: Branch) -> bool:
-    """Whether `branch` includes a plain APIRouter on FastAPI >= 0.137: FastAPI
-    serves those live (routes added later too), so every path below the
-    include's prefix goes to its entry, whatever the index saw of it."""
+def _live_include(branch: Branch) -> bool:
+    """Whether every path below `branch`'s prefix goes to its include entry
+    (FastAPI >= 0.137), whatever the index holds: an include of a plain
+    APIRouter (FastAPI serves it live, routes added later too), or by import
+    string (imported for the request anyway; FastAPI finds its frontends
+    through the entry)."""
     if not _compat.INCLUDES_ARE_LIVE:
         return False
-    router = included_object(branch.router, resolve=False)
-    return router is not None and not isinstance(router, Declaring)
+    if isinstance(branch.router, RouterImport):
+        return True
+    return not isinstance(branch.router, Declaring)
 
 
 def _check_prefix(prefix: str) -> None:

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.testclient import TestClient
 
 from lazyrouter import LazyFastAPI, LazyRouter, LazyRouterError, RouterImportError
@@ -166,3 +166,35 @@ def test_import_failures_answer_500_under_their_prefix_only(
     assert client.get("/users/1").json() == {"user": 1}
     with pytest.raises(RouterImportError):
         TestClient(app).get("/bad")
+
+
+@pytest.mark.skipif(not hasattr(APIRouter, "frontend"), reason="frontend() is FastAPI >= 0.164")
+def test_frontends_of_a_router_included_by_import_string_are_served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "index.html").write_text("<p>spa</p>")
+    (tmp_path / "lazyspa.py").write_text(
+        textwrap.dedent(
+            f"""
+            from lazyrouter import LazyRouter
+            router = LazyRouter()
+            router.get("/api/ping")(lambda: "pong")
+            router.frontend("/app", directory={str(build)!r})
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        lazy = LazyFastAPI()
+        lazy.include_router("lazyspa:router", prefix="/ui")
+        assert "lazyspa" not in sys.modules
+        import lazyspa
+
+        eager = FastAPI()
+        eager.include_router(lazyspa.router, prefix="/ui")
+        for path in ("/ui/app", "/ui/app/", "/ui/app/deep/link", "/ui/api/ping", "/ui/nothing", "/app"):
+            expected = TestClient(eager).get(path)
+            answer = TestClient(lazy).get(path)
+            assert (answer.status_code, answer.text) == (expected.status_code, expected.text), path
+    finally:
+        sys.modules.pop("lazyspa", None)
