@@ -169,7 +169,9 @@ def test_import_failures_answer_500_under_their_prefix_only(
 
 
 @pytest.mark.skipif(not hasattr(APIRouter, "frontend"), reason="frontend() is FastAPI >= 0.164")
-def test_frontends_of_a_router_included_by_import_string_are_served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_frontends_of_a_router_included_by_import_string_are_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     build = tmp_path / "build"
     build.mkdir()
     (build / "index.html").write_text("<p>spa</p>")
