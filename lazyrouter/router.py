@@ -11,7 +11,7 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
@@ -32,7 +32,7 @@ from lazyrouter._declarations import (
     has_lifespan,
 )
 from lazyrouter._deferred import BuildContext, BuildStats, can_defer, deferred_route, prepare_route
-from lazyrouter._index import RouteIndex
+from lazyrouter._index import CACHE_SIZE, CACHED_PATH_LENGTH, RouteIndex
 from lazyrouter._lifting import declaration_for_route
 from lazyrouter._route_list import RouteList
 from lazyrouter._serving import IncludeServing, PendingContext, ServedTree
@@ -101,6 +101,20 @@ class _RouteCollector:
         self.routes: list[BaseRoute] = []
 
 
+@dataclasses.dataclass(eq=False, slots=True)
+class _Views:
+    """The views `LazyRouter._view()` made for one version of an index."""
+
+    index: RouteIndex
+    version: int
+    by_path: Callable[[str, str | None], APIRouter]
+    shared: dict[tuple[int, ...], APIRouter] = dataclasses.field(default_factory=dict)
+
+
+# Private attributes FastAPI's dispatch reads besides the public ones.
+_DISPATCH_STATE: Final = frozenset({"_low_priority_routes", "_frontend_routes"})
+
+
 class LazyRouter(APIRouter, Declaring):
     """An `APIRouter` that declares routes now and builds them on first use.
 
@@ -144,6 +158,7 @@ class LazyRouter(APIRouter, Declaring):
         self._frozen: APIRouter | None = None
         # FastAPI >= 0.137: the `_IncludedRouter` entries of `.routes`, by id.
         self._inclusions: dict[int, Inclusion] = {}
+        self._views: _Views | None = None
         self._served_tree: ServedTree | None = None
         self._plain_versions: tuple[int, ...] | None = None
         self._frontends: tuple[RouteIndex, list[tuple[int, Branch]]] | None = None
@@ -601,9 +616,24 @@ class LazyRouter(APIRouter, Declaring):
             await APIRouter.app(self._view(index, route_path, redirect_path), scope, receive, send)
 
     def _view(self, index: RouteIndex, route_path: str, redirect_path: str | None) -> APIRouter:
-        """This router as FastAPI's dispatch sees it: listing only the routes
-        that may match the path (on FastAPI >= 0.137: own routes, and the
-        entries of the includes that hold a candidate or a frontend)."""
+        """This router as FastAPI's dispatch sees it for a path: listing only
+        the routes that may match it (on FastAPI >= 0.137: its own routes, and
+        the entries of the includes that hold a candidate or a frontend).
+
+        Views are remembered per path (while the index and the router's
+        attributes stay), and shared by paths with the same candidates.
+        """
+        views = self._views
+        if views is None or views.index is not index or views.version != index.version:
+            views = self._views = _Views(index, index.version, functools.lru_cache(maxsize=CACHE_SIZE)(self._new_view))
+        if len(route_path) > CACHED_PATH_LENGTH:
+            return self._new_view(route_path, redirect_path)
+        return views.by_path(route_path, redirect_path)
+
+    def _new_view(self, route_path: str, redirect_path: str | None) -> APIRouter:
+        views = self._views
+        assert views is not None
+        index = views.index
         routes: list[Any]
         if _compat.INCLUDES_ARE_LIVE:
             grouped: Sequence[tuple[int, Branch | None, BaseRoute | None]]
@@ -616,9 +646,22 @@ class LazyRouter(APIRouter, Declaring):
             routes = [route if branch is None else branch.entry for _, branch, route in grouped]
         else:
             routes = index.candidates(route_path, redirect_path)
-        view = APIRouter.__new__(APIRouter)
-        view.__dict__ = {**self.__dict__, "routes": routes}
+        key = tuple(map(id, routes))
+        view = views.shared.get(key)
+        if view is None:
+            view = APIRouter.__new__(APIRouter)
+            view.__dict__ = {**self.__dict__, "routes": routes}
+            if len(views.shared) >= CACHE_SIZE:
+                views.shared.clear()
+            views.shared[key] = view
         return view
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        # A view holds a copy of the router's attributes: drop the views when
+        # one FastAPI's dispatch reads is rebound (`router.redirect_slashes = False`).
+        if not name.startswith("_") or name in _DISPATCH_STATE:
+            self.__dict__["_views"] = None
 
     def _frontend_entries(self, index: RouteIndex) -> list[tuple[int, Branch]]:
         """The includes with frontends (FastAPI >= 0.164): FastAPI finds those

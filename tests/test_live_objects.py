@@ -565,3 +565,20 @@ def test_routes_added_to_an_included_plain_router_after_requests_are_served(mode
     assert client.get("/v1/plain/b/1").json() == "1"
     assert app.url_path_for("b", x="2") == "/v1/plain/b/2"
     assert "/v1/plain/b/{x}" in client.get("/openapi.json").json()["paths"]
+
+
+def test_router_attributes_rebound_after_requests_take_effect(mode: str) -> None:
+    app = new_app(mode)
+    router = new_router(mode)
+    router.get("/items")(lambda: "items")
+    app.include_router(router, prefix="/v1")
+    client = TestClient(app, follow_redirects=False)
+    assert client.get("/v1/items/").status_code == 307
+    app.router.redirect_slashes = False
+    assert client.get("/v1/items/").status_code == 404
+    app.router.redirect_slashes = True
+    assert client.get("/v1/items/").status_code == 307
+    # Read by FastAPI's dispatch on every request: a new one answers the next 404.
+    assert client.get("/nowhere").status_code == 404
+    app.router.default = PlainTextResponse("teapot", status_code=418)
+    assert (client.get("/nowhere").status_code, client.get("/nowhere").text) == (418, "teapot")
