@@ -84,5 +84,6 @@ def main() -> None:
 def _verdict(ratio: float) -> str:
     return "met" if ratio <= 1.2 else "NOT met"
 
+
 if __name__ == "__main__":
     main()
