@@ -42,7 +42,7 @@ def count_builds(
     analysis of the endpoint), and `context(endpoint)` whenever it builds an
     effective route context instead (FastAPI >= 0.137 makes one per include of
     a route, on its first request: eager FastAPI pays it then too)."""
-    original = fastapi.routing.get_dependant
+    original = fastapi.routing.get_dependant  # type: ignore[attr-defined]  # the name routes are built with
 
     def counting_get_dependant(*, path: str, call: Callable[..., Any], **kwargs: Any) -> Any:
         if not getattr(_building_context, "active", False):

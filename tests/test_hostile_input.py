@@ -7,7 +7,7 @@ import asyncio
 import gc
 import tracemalloc
 import weakref
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException
@@ -156,7 +156,7 @@ def test_many_distinct_paths_leave_bounded_memory_behind() -> None:
     # 420 KiB here; the full, bounded lookup cache only churns (its table may
     # resize once).
     assert growth < 256 * 1024
-    index = app.router._current_index()
+    index = cast(LazyRouter, app.router)._current_index()
     # FastAPI >= 0.137 dispatch looks up candidates with the include each came from.
     cache = index._cached_grouped if INCLUDES_ARE_LIVE else index._cached_candidates
     assert cache.cache_info().currsize == 1024

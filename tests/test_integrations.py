@@ -57,7 +57,7 @@ def otel_spans(mode: str) -> list[tuple[str, Any]]:
     for path in REQUESTS:
         client.get(path, follow_redirects=False)
     FastAPIInstrumentor.uninstrument_app(app)
-    return sorted((span.name, span.attributes.get("http.route")) for span in exporter.get_finished_spans())
+    return sorted((span.name, (span.attributes or {}).get("http.route")) for span in exporter.get_finished_spans())
 
 
 @pytest.mark.parametrize("mode", ["lazy_app", "assign", "optin"])

@@ -12,7 +12,7 @@ import copy
 import functools
 import pickle
 from collections.abc import Callable, Coroutine, Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request, Response
@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 try:
     from fastapi.routing import iter_route_contexts
 except ImportError:  # FastAPI < 0.137
-    iter_route_contexts = None
+    iter_route_contexts = None  # type: ignore[assignment]
 from fastapi.testclient import TestClient
 from starlette.responses import PlainTextResponse
 from starlette.routing import Match, Mount, Route
@@ -162,7 +162,7 @@ def test_methods_added_to_a_route_are_kept(lazy_mode: str) -> None:
         app.add_api_route("/ping", lambda: "pong")
         for route in app.routes:
             if isinstance(route, APIRoute) and route.path == "/ping":
-                route.methods.add("HEAD")
+                cast(set[str], route.methods).add("HEAD")
         return app, [("HEAD", "/ping", {}), ("HEAD", "/ping", {}), ("GET", "/ping", {}), ("POST", "/ping", {})]
 
     same_as_eager(build, lazy_mode)
@@ -216,7 +216,7 @@ def test_route_class_handler_self_is_the_route_in_routes(lazy_mode: str) -> None
     app, requests = build(lazy_mode)
     observe(app, requests)
     counted = [route for route in app.routes if isinstance(route, CountingRoute)]
-    assert [route.count for route in counted] == [3] * len(counted)  # type: ignore[attr-defined]
+    assert [route.count for route in counted] == [3] * len(counted)
     same_as_eager(build, lazy_mode)
 
 
@@ -225,7 +225,7 @@ def test_route_classes_with_their_own_init_or_matching_are_obeyed(lazy_mode: str
     class HeadRoute(APIRoute):
         def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
             super().__init__(path, endpoint, **kwargs)
-            self.methods.add("HEAD")
+            cast(set[str], self.methods).add("HEAD")
 
     class CaseInsensitiveRoute(APIRoute):
         def matches(self, scope: Any) -> tuple[Match, Any]:
@@ -236,7 +236,7 @@ def test_route_classes_with_their_own_init_or_matching_are_obeyed(lazy_mode: str
         router = new_router(mode)
         router.add_api_route("/head", lambda: "head", route_class_override=HeadRoute)
         router.add_api_route("/case", lambda: "case", route_class_override=CaseInsensitiveRoute)
-        router.add_api_route("/partial", lambda: "partial", route_class_override=functools.partial(APIRoute))
+        router.add_api_route("/partial", lambda: "partial", route_class_override=functools.partial(APIRoute))  # type: ignore[arg-type]
         app.include_router(router)
         return app, [("HEAD", "/head", {}), ("GET", "/CASE", {}), ("GET", "/partial", {})]
 
@@ -356,7 +356,7 @@ def _static(request: Request) -> PlainTextResponse:
     return PlainTextResponse("static " + request.url.path)
 
 
-LIST_EDITS: dict[str, Callable[[list[Any]], None]] = {
+LIST_EDITS: dict[str, Callable[[list[Any]], object]] = {
     "append-mount": lambda routes: routes.append(Mount("/static", routes=[Route("/{name:path}", _static)])),
     "insert-route": lambda routes: routes.insert(0, Route("/items/{item_id}", _static)),
     "remove": lambda routes: routes.remove(next(r for r in routes if getattr(r, "name", "") == "bulk")),
@@ -436,7 +436,7 @@ def test_routes_list_is_one_list_and_cheap_to_read_after_each_declaration(monkey
     routes = router.routes
     for number in range(200):
         router.add_api_route(f"/r{number}", read_item)
-        assert router.last.path == f"/r{number}"
+        assert cast(APIRoute, router.last).path == f"/r{number}"
     assert router.routes is routes and len(routes) == 200
     assert len(indexes) <= 2  # built once, then extended route by route
     assert router.stats().built == 0
@@ -538,7 +538,7 @@ def test_routes_built_at_declaration_are_counted() -> None:
     class HeadRoute(APIRoute):
         def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
             super().__init__(path, endpoint, **kwargs)
-            self.methods.add("HEAD")
+            cast(set[str], self.methods).add("HEAD")
 
     app = LazyFastAPI()
     router = LazyRouter(route_class=HeadRoute)

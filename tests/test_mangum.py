@@ -85,7 +85,7 @@ def make_routers(router_class: type[APIRouter]) -> tuple[APIRouter, APIRouter, A
         return {"items": 3}
 
     for endpoint in (read_item, create_item, thumbnail, whoami, greeting, admin_stats):
-        endpoint.lazy = router_class is not APIRouter  # type: ignore[attr-defined]  # what `builds` counts
+        endpoint.lazy = router_class is not APIRouter  # type: ignore[union-attr]  # what `builds` counts
     return items, account, admin
 
 
@@ -338,6 +338,11 @@ EVENTS: dict[str, Callable[[Case], dict[str, Any]]] = {
 }
 
 
+def lambda_context() -> Any:
+    """A context as AWS's Python runtime hands a handler (Mangum types it as its own protocol)."""
+    return LambdaContext()
+
+
 class LambdaContext:
     """The attributes of the context AWS's Python runtime hands a handler."""
 
@@ -408,7 +413,7 @@ def eager_answers() -> dict[tuple[str, str], dict[str, Any]]:
     try:
         handler = Mangum(make_app("eager"), lifespan="off")
         return {
-            (event, case.id): handler(make_event(case), LambdaContext())
+            (event, case.id): handler(make_event(case), lambda_context())
             for event, make_event in EVENTS.items()
             for case in CASES
         }
@@ -448,7 +453,7 @@ def test_cold_and_warm_invocations_answer_as_eager_fastapi(
     expected = eager_answers[event, case.id]
 
     before = builds.counts.copy()
-    assert handler(EVENTS[event](case), LambdaContext()) == expected  # cold: a new instance's first request
+    assert handler(EVENTS[event](case), lambda_context()) == expected  # cold: a new instance's first request
     if check_builds(mode):
         if case.builds is not None:
             assert builds.since(before) == case.builds
@@ -456,7 +461,7 @@ def test_cold_and_warm_invocations_answer_as_eager_fastapi(
 
     before = builds.counts.copy()
     for _ in range(2):  # warm
-        assert handler(EVENTS[event](case), LambdaContext()) == expected
+        assert handler(EVENTS[event](case), lambda_context()) == expected
     assert builds.counts == before
 
 
@@ -468,7 +473,7 @@ def test_one_warm_instance_answers_every_case_as_eager_fastapi(
     handler = Mangum(make_app(mode))
     for warm in (False, True):
         for case in CASES:
-            got = handler(EVENTS[event](case), LambdaContext())
+            got = handler(EVENTS[event](case), lambda_context())
             assert got == eager_answers[event, case.id], (case.id, "warm" if warm else "cold")
     if check_builds(mode):
         # Every route some case reaches, each built once.
@@ -497,8 +502,8 @@ def test_lifespan_runs_per_invocation_and_keeps_built_routes(mode: str, builds: 
     lazy = mode != "eager" and check_builds(mode)
 
     def invoke(case: Case, event: str = "http_api") -> dict[str, Any]:
-        response = handler(EVENTS[event](case), LambdaContext())
-        assert response == eager_handler(EVENTS[event](case), LambdaContext()), case.id
+        response = handler(EVENTS[event](case), lambda_context())
+        assert response == eager_handler(EVENTS[event](case), lambda_context()), case.id
         return response
 
     # Invocation 1 builds its route, within one lifespan cycle.

@@ -6,12 +6,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import FastAPIError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
@@ -323,7 +324,7 @@ def test_declaration_errors_are_raised_at_declaration(router_class: type[APIRout
     with pytest.raises(AssertionError, match="Unknown path convertor 'nope'"):
         router.get("/a/{id:nope}")(lambda id: id)
     with pytest.raises(AssertionError, match="Routed paths must start with '/'"):
-        router.add_route("page", lambda request: None)
+        router.add_route("page", lambda request: None)  # type: ignore[arg-type,return-value]
     with pytest.raises(AssertionError, match="A path prefix must start with '/'"):
         router_class(prefix="api")
     with pytest.raises(AssertionError, match="A path prefix must not end with '/'"):
@@ -390,6 +391,7 @@ def test_a_route_that_fails_to_build_answers_500_and_breaks_nothing_else(
     path = "/broken/{model}" if INCLUDES_ARE_LIVE else "/r/broken/{model}"
     assert message.startswith(f"Could not build route GET {path} (tests.test_router:broken_path_param, ")
     assert "test_router.py:" in message
+    assert record.exc_info is not None
     assert "Path params must be of one of the supported types" in str(record.exc_info[1])
     assert client.get("/r/ok").json() == "ok"
     # Tried again on the next request, failing with FastAPI's own error, as
@@ -467,7 +469,8 @@ def test_tools_that_walk_routes_read_paths_and_match_without_building(monkeypatc
     assert len(matched) == 1
     if not INCLUDES_ARE_LIVE:
         assert matched[0].path == "/v1/items/{item_id}"  # type: ignore[attr-defined]
-    templates = [route.path for route in app.router.served_routes() if route.matches(dict(scope))[0].name == "FULL"]
+    served = app.router.served_routes()
+    templates = [cast(APIRoute, route).path for route in served if route.matches(dict(scope))[0].name == "FULL"]
     assert templates == ["/v1/items/{item_id}"]
     assert built == []
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException
@@ -161,7 +161,7 @@ class Program:
         elif write == "hide":
             route.include_in_schema = False
         elif write == "head":
-            route.methods.add("HEAD")
+            cast(set[str], route.methods).add("HEAD")
         else:
             route.name = f"renamed_{pick}"
 
@@ -201,7 +201,7 @@ class Program:
         document = client.get("/openapi.json").json()
         routes = self.app.routes
         names = sorted({getattr(route, "name", None) or "" for route in routes} | {e.__name__ for e in ENDPOINTS[:6]})
-        reversed_names = []
+        reversed_names: list[tuple[str, str | None]] = []
         for name in names:
             try:
                 reversed_names.append((name, str(self.app.url_path_for(name, item_id="1"))))
@@ -212,7 +212,7 @@ class Program:
             document,
             [type(route).__name__ for route in routes],
             [
-                (route.path, route.name, sorted(route.methods), route.operation_id, route.include_in_schema)
+                (route.path, route.name, sorted(route.methods or ()), route.operation_id, route.include_in_schema)
                 for route in routes
                 if isinstance(route, APIRoute)
             ],
@@ -232,7 +232,7 @@ def _replay(mode: str, program: list[tuple[Any, ...]]) -> list[Any]:
 
 @pytest.mark.parametrize("mode", ["lazy_app", "assign", "optin"])
 @settings(
-    max_examples=max(settings.default.max_examples // 3, 20),
+    max_examples=max(settings().max_examples // 3, 20),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(program=st.lists(operations, min_size=1, max_size=25))

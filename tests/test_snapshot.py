@@ -55,7 +55,7 @@ def snapapp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     (tmp_path / "snapapp_extra.py").write_text("from lazyrouter import LazyRouter\nrouter = LazyRouter()\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
-    import snapapp
+    import snapapp  # type: ignore[import-not-found]  # written by the fixture
 
     yield snapapp
     for name in ("snapapp", "snapapp_extra"):
