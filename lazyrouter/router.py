@@ -161,6 +161,7 @@ class LazyRouter(APIRouter, Declaring):
         self._views: _Views | None = None
         self._served_tree: ServedTree | None = None
         self._plain_versions: tuple[int, ...] | None = None
+        self._plain_routers: tuple[int, list[APIRouter]] | None = None
         self._frontends: tuple[RouteIndex, list[tuple[int, Branch]]] | None = None
         self._bound = False
         self._serves_app = False  # the router of a FastAPI app, not included by one
@@ -354,7 +355,11 @@ class LazyRouter(APIRouter, Declaring):
     def _plain_router_versions(self) -> tuple[int, ...] | None:
         if not _compat.INCLUDES_ARE_LIVE:
             return None
-        return tuple(router._get_routes_version() for router in plain_routers(self))
+        cached = self._plain_routers
+        if cached is None or cached[0] != self._version:
+            # Which routers are plain changes only with this router's version.
+            cached = self._plain_routers = (self._version, list(plain_routers(self)))
+        return tuple(router._get_routes_version() for router in cached[1])
 
     def _sync_declarations(self) -> None:
         """After user code changed `.routes`, serve that list as it stands."""

@@ -19,6 +19,10 @@ settings.register_profile("ci", max_examples=100, deadline=None)
 settings.register_profile("thorough", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+# The FastAPI extensions' tests need the extensions: `tox -e ecosystem` installs
+# them (tests/ecosystem/constraints.txt) and sets this.
+collect_ignore = [] if os.environ.get("LAZYROUTER_ECOSYSTEM") else ["ecosystem"]
+
 _EXPECTED = os.environ.get("LAZYROUTER_EXPECT_FASTAPI")
 if _EXPECTED and fastapi.__version__ != _EXPECTED:  # pragma: no cover - a broken environment
     raise pytest.UsageError(f"this environment should test FastAPI {_EXPECTED}, but has {fastapi.__version__}")
