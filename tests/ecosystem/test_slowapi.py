@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from slowapi import Limiter, _rate_limit_exceeded_handler
 from slowapi.errors import RateLimitExceeded
@@ -12,7 +14,7 @@ from tests.ecosystem.shop import answers, counting_builds, expected_builds, make
 REQUESTS = [("GET", "/v1/items/3")] * 4 + [("GET", "/top/1")] * 3 + [("GET", "/v1/items/nested/users/a")] * 3
 
 
-def limited(mode: str) -> tuple[list[object], int, int]:
+def limited(mode: str) -> tuple[list[Any], int, int]:
     # (headers_enabled needs endpoints that take a `response`: the decorator
     # is what is tested here, on the shop's plain endpoints.)
     limiter = Limiter(key_func=get_remote_address)
