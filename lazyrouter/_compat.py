@@ -265,28 +265,31 @@ if _IncludedRouter is not None:
         """FastAPI's effective context of `route` in `included` (0.137 to 0.165)."""
         return _Included._build_effective_context(included, route)
 
-    def fastapi_candidates(included: Any) -> dict[int, Any] | None:
+    def fastapi_candidates(included: Any, known: list[Any]) -> dict[int, Any] | None:
         """What FastAPI's own `included.effective_candidates()` made, if it made
         them for the routes as they are (after a walk such as `iter_route_contexts()`
         or FastAPI's `openapi()`), by id of the route or include entry each
         stands for; the same objects then serve, as in eager FastAPI.
-        FastAPI 0.137 to 0.165: candidates follow `original_router.routes`."""
+        `known`: the caller's memo, `[candidates, by_id]` (FastAPI's objects
+        are left as they are). FastAPI 0.137 to 0.165: candidates follow
+        `original_router.routes`, include entries and routes alike."""
         state = included.__dict__
         candidates = state.get("_effective_candidates")
         version = state.get("_effective_candidates_version")
         if not candidates or version != included.original_router._get_routes_version():
             return None
-        cached = state.get("_lazyrouter_candidates")
-        if cached is None or cached[0] is not candidates:
+        if not known or known[0] is not candidates:
             by_id: dict[int, Any] = {}
             entries = (route for route in included.original_router.routes if isinstance(route, _Included))
             for candidate in candidates:
                 if isinstance(candidate, _Included):
-                    by_id[id(next(entries))] = candidate
+                    entry = next(entries, None)
+                    if entry is not None:
+                        by_id[id(entry)] = candidate
                 else:
                     by_id[id(candidate.original_route)] = candidate
-            cached = state["_lazyrouter_candidates"] = (candidates, by_id)
-        found: dict[int, Any] = cached[1]
+            known[:] = [candidates, by_id]
+        found: dict[int, Any] = known[1]
         return found
 
     def child_include(included: Any, entry: Any) -> Any:

@@ -70,6 +70,8 @@ class IncludeServing:
     """Effective contexts built so far, by id of their original route."""
     children: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     """Entries of the routers this one includes, as seen through this include."""
+    fastapi_made: list[Any] = field(default_factory=list)
+    """What FastAPI's own walk of the include made, by id (see `_compat.fastapi_candidates`)."""
     warmed: bool = False
     """Whether a walk of `work()` finished since the routes last changed:
     serving the include then builds nothing and takes no lock."""
@@ -93,6 +95,7 @@ class IncludeServing:
         self._skeletons = functools.lru_cache(maxsize=SKELETONS)(self._skeleton)
         self.contexts.clear()
         self.children.clear()
+        self.fastapi_made.clear()
         self.warmed = False
 
     def candidates(self, scope: Scope) -> list[Candidate]:
@@ -143,7 +146,7 @@ class IncludeServing:
         """The entry of an include of this router, as seen through this include
         (FastAPI's child `_IncludedRouter`), the same object while routes last."""
         entry = branch.entry
-        known = _compat.fastapi_candidates(self.reference())
+        known = _compat.fastapi_candidates(self.reference(), self.fastapi_made)
         if known is not None and (child := known.get(id(entry))) is not None:
             return child
         cached = self.children.get(id(entry))
@@ -157,7 +160,7 @@ class IncludeServing:
         Builds the route first if it is deferred; a failed build raises FastAPI's
         own error, and is tried again next time, as FastAPI >= 0.137 retries.
         """
-        known = _compat.fastapi_candidates(self.reference())
+        known = _compat.fastapi_candidates(self.reference(), self.fastapi_made)
         if known is not None and (context := known.get(id(route))) is not None:
             return context
         cached = self.contexts.get(id(route))
