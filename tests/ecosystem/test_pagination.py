@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from fastapi_pagination import Page, add_pagination, paginate
+from fastapi_pagination.utils import disable_installed_extensions_check
 from pydantic import BaseModel
 
 from tests.ecosystem.shop import counting_builds, optin_is_lazy
@@ -19,6 +20,8 @@ class Thing(BaseModel):
 
 
 THINGS = [Thing(id=number) for number in range(10)]
+# The env has SQLAlchemy (for sqladmin); these lists are paginated in memory.
+disable_installed_extensions_check()
 REQUESTS = ["/v1/things", "/v1/things?page=2&size=3", "/v1/things?size=0", "/v1/more/things?page=4&size=3"]
 
 
