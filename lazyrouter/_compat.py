@@ -41,7 +41,6 @@ __all__ = (
     "frozen_settings",
     "get_route_path",
     "include_entry",
-    "included_low_priority_routes",
     "is_include_entry",
     "limit_body_size",
     "included_router_for",
@@ -150,18 +149,6 @@ def _for_include_parameters() -> frozenset[str]:
 
 def is_include_entry(route: object) -> bool:
     return _IncludedRouter is not None and isinstance(route, _IncludedRouter)
-
-
-def included_low_priority_routes(routes: list[BaseRoute]) -> list[Any]:
-    """The frontends (FastAPI >= 0.164) of the routers `routes` includes, as
-    FastAPI's `APIRouter._iter_low_priority_routes()` finds them."""
-    found: list[Any] = []
-    for route in routes:
-        if is_include_entry(route) and not isinstance(route, DeferredInclude):
-            effective = getattr(route, "effective_low_priority_routes", None)
-            if effective is not None:
-                found.extend(effective())
-    return found
 
 
 if _IncludedRouter is not None:

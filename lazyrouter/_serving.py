@@ -39,7 +39,7 @@ from lazyrouter._deferred import (
     prepare_route,
 )
 from lazyrouter._index import RouteIndex
-from lazyrouter._tree import Declaring, included_object
+from lazyrouter._tree import included_object
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 
 SKELETONS: Final = 32
@@ -288,8 +288,7 @@ class ServedTree:
     """What a LazyRouter serves on FastAPI >= 0.137, as a warm-up walks it: its
     own routes, and what serving each include needs (see `_serving`)."""
 
-    def __init__(self, router: Declaring, index: RouteIndex) -> None:
-        self.router = router
+    def __init__(self, index: RouteIndex) -> None:
         self.index = index
 
     @property

@@ -318,7 +318,7 @@ class LazyRouter(APIRouter, Declaring):
                 return [index]  # the routes served are the index's own
             tree = self._served_tree
             if tree is None or tree.index is not index:
-                tree = self._served_tree = ServedTree(self, index)
+                tree = self._served_tree = ServedTree(index)
             return [tree, *([] if self._serves_app else self._includes_in_use())]
         return list(self._includes_in_use())
 
