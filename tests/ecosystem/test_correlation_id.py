@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 from asgi_correlation_id import CorrelationIdMiddleware, correlation_id
 
-from tests.ecosystem.shop import REQUESTS, answers, counting_builds, expected_builds, make_shop, optin_is_lazy
+from tests.ecosystem.shop import (
+    LAZY_MODES,
+    REQUESTS,
+    SetUp,
+    answers,
+    counting_builds,
+    expected_builds,
+    make_shop,
+    optin_is_lazy,
+)
 
 
 def with_id(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -22,17 +31,17 @@ def with_id(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def correlated(mode: str) -> tuple[list[object], int, int]:
+def correlated(mode: str) -> tuple[list[object], SetUp, int]:
     ids = (f"id-{number}" for number in itertools.count())
     with counting_builds() as builds:
         app = make_shop(mode, with_id)
         app.add_middleware(CorrelationIdMiddleware, generator=lambda: next(ids), validator=None)
-        at_start = builds.routes
+        at_start = builds.set_up()
         seen = answers(app, REQUESTS, ("x-request-id",))
     return seen, at_start, builds.routes
 
 
-@pytest.mark.parametrize("mode", ["lazy_app", "assign", "optin"])
+@pytest.mark.parametrize("mode", LAZY_MODES)
 def test_correlation_ids_equal_eager(mode: str) -> None:
     eager, _, _ = correlated("eager")
     lazy, at_start, after = correlated(mode)

@@ -3,6 +3,7 @@ answers, Cache-Control and ETag headers, 304 on a matching If-None-Match."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
 
@@ -13,41 +14,36 @@ from fastapi_cache import FastAPICache
 from fastapi_cache.backends.inmemory import InMemoryBackend
 from fastapi_cache.decorator import cache
 
-from tests.ecosystem.shop import counting_builds, expected_builds, optin_is_lazy
-from tests.modes import new_app, new_router
+from tests.ecosystem.shop import LAZY_MODES, Endpoint, SetUp, counting_builds, expected_builds, make_shop, optin_is_lazy
 
 FastAPICache.init(InMemoryBackend())
 _apps = itertools.count()
 HEADERS = ("cache-control", "etag", "x-fastapi-cache")
+PATHS = ["/v1/items/1", "/v1/items/1", "/v1/items/2", "/top/1", "/top/1"]
 
 
-def make_app(mode: str) -> FastAPI:
+def cached_shop(mode: str) -> FastAPI:
     namespace = f"app{next(_apps)}"  # one cache per app in this process
     calls = itertools.count()
-    app = new_app(mode)
-    items = new_router(mode, prefix="/items")
 
-    @items.get("/{item_id}")
-    @cache(expire=60, namespace=namespace)
-    async def read_item(item_id: int) -> dict[str, Any]:
-        return {"item": item_id, "call": next(calls)}
+    def cached(endpoint: Endpoint) -> Endpoint:
+        @functools.wraps(endpoint)
+        def counted(*args: Any, **kwargs: Any) -> dict[str, Any]:
+            return {**endpoint(*args, **kwargs), "call": next(calls)}
 
-    @app.get("/fresh")
-    @cache(expire=60, namespace=namespace)  # type: ignore[arg-type]  # sync endpoints run in the threadpool
-    def fresh() -> dict[str, Any]:
-        return {"call": next(calls)}
+        # Sync endpoints: fastapi-cache runs them in the threadpool.
+        return cache(expire=60, namespace=namespace)(counted)  # type: ignore[arg-type]
 
-    app.include_router(items, prefix="/v1")
-    return app
+    return make_shop(mode, cached)
 
 
-def cached(mode: str) -> tuple[list[Any], int, int]:
+def cached(mode: str) -> tuple[list[Any], SetUp, int]:
     with counting_builds() as builds:
-        app = make_app(mode)
-        at_start = builds.routes
+        app = cached_shop(mode)
+        at_start = builds.set_up()
         client = TestClient(app)
         seen: list[Any] = []
-        for path in ["/v1/items/1", "/v1/items/1", "/v1/items/2", "/fresh", "/fresh"]:
+        for path in PATHS:
             response = client.get(path)
             seen.append((path, response.status_code, response.json(), [response.headers.get(h) for h in HEADERS]))
         etag = client.get("/v1/items/1").headers["etag"]
@@ -55,7 +51,7 @@ def cached(mode: str) -> tuple[list[Any], int, int]:
     return seen, at_start, builds.routes
 
 
-@pytest.mark.parametrize("mode", ["lazy_app", "assign", "optin"])
+@pytest.mark.parametrize("mode", LAZY_MODES)
 def test_cached_answers_equal_eager(mode: str) -> None:
     eager, _, _ = cached("eager")
     lazy, at_start, after = cached(mode)

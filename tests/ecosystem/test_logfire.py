@@ -11,7 +11,16 @@ from fastapi import FastAPI
 from logfire.testing import TestExporter
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from tests.ecosystem.shop import REQUESTS, answers, counting_builds, expected_builds, make_shop, optin_is_lazy
+from tests.ecosystem.shop import (
+    LAZY_MODES,
+    REQUESTS,
+    SetUp,
+    answers,
+    counting_builds,
+    expected_builds,
+    make_shop,
+    optin_is_lazy,
+)
 
 EXPORTER = TestExporter()
 logfire.configure(
@@ -19,12 +28,12 @@ logfire.configure(
 )
 
 
-def spans(mode: str) -> tuple[list[Any], list[Any], int, int]:
+def spans(mode: str) -> tuple[list[Any], list[Any], SetUp, int]:
     EXPORTER.clear()
     with counting_builds() as builds:
         app: FastAPI = make_shop(mode)
         logfire.instrument_fastapi(app)  # per app: nothing to undo for the next one
-        at_start = builds.routes
+        at_start = builds.set_up()
         seen = answers(app, REQUESTS)
     recorded = sorted(
         (
@@ -38,7 +47,7 @@ def spans(mode: str) -> tuple[list[Any], list[Any], int, int]:
     return seen, recorded, at_start, builds.routes
 
 
-@pytest.mark.parametrize("mode", ["lazy_app", "assign", "optin"])
+@pytest.mark.parametrize("mode", LAZY_MODES)
 def test_spans_equal_eager(mode: str) -> None:
     eager_answers, eager_spans, _, _ = spans("eager")
     lazy_answers, lazy_spans, at_start, after = spans(mode)

@@ -14,7 +14,7 @@ from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 from sentry_sdk.transport import Transport
 
-from tests.ecosystem.shop import REQUESTS, counting_builds, expected_builds, make_shop, optin_is_lazy
+from tests.ecosystem.shop import LAZY_MODES, REQUESTS, SetUp, counting_builds, expected_builds, make_shop, optin_is_lazy
 from tests.modes import new_router
 
 
@@ -45,7 +45,7 @@ def failing_app(mode: str) -> FastAPI:
     return app
 
 
-def captured(mode: str, style: str) -> tuple[list[tuple[str, Any]], int, int]:
+def captured(mode: str, style: str) -> tuple[list[tuple[str, Any]], SetUp, int]:
     Captured.sent = []
     sentry_sdk.init(
         dsn="https://public@sentry.invalid/1",
@@ -58,7 +58,7 @@ def captured(mode: str, style: str) -> tuple[list[tuple[str, Any]], int, int]:
     try:
         with counting_builds() as builds:
             app = failing_app(mode)
-            at_start = builds.routes
+            at_start = builds.set_up()
             client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
             for method, path in [*REQUESTS, ("GET", "/v1/fail/7")]:
                 client.request(method, path)
@@ -69,7 +69,7 @@ def captured(mode: str, style: str) -> tuple[list[tuple[str, Any]], int, int]:
 
 
 @pytest.mark.parametrize("style", ["url", "endpoint"])
-@pytest.mark.parametrize("mode", ["lazy_app", "assign", "optin"])
+@pytest.mark.parametrize("mode", LAZY_MODES)
 def test_transactions_and_events_equal_eager(mode: str, style: str) -> None:
     eager, _, _ = captured("eager", style)
     lazy, at_start, after = captured(mode, style)

@@ -12,7 +12,16 @@ from sqlalchemy import Integer, String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 
-from tests.ecosystem.shop import REQUESTS, answers, counting_builds, expected_builds, make_shop, optin_is_lazy
+from tests.ecosystem.shop import (
+    LAZY_MODES,
+    REQUESTS,
+    SetUp,
+    answers,
+    counting_builds,
+    expected_builds,
+    make_shop,
+    optin_is_lazy,
+)
 
 
 class Base(DeclarativeBase):
@@ -41,10 +50,10 @@ def make_app(mode: str) -> FastAPI:
     return app
 
 
-def administered(mode: str) -> tuple[list[Any], int, int]:
+def administered(mode: str) -> tuple[list[Any], SetUp, int]:
     with counting_builds() as builds:
         app = make_app(mode)
-        at_start = builds.routes
+        at_start = builds.set_up()
         client = TestClient(app)
         seen: list[Any] = []
         for path in ["/admin/", "/admin/user/list", "/admin/user/details/2", "/admin/nothing", "/admin"]:
@@ -54,7 +63,7 @@ def administered(mode: str) -> tuple[list[Any], int, int]:
     return seen, at_start, builds.routes
 
 
-@pytest.mark.parametrize("mode", ["lazy_app", "assign", "optin"])
+@pytest.mark.parametrize("mode", LAZY_MODES)
 def test_admin_equals_eager(mode: str) -> None:
     eager, _, _ = administered("eager")
     lazy, at_start, after = administered(mode)

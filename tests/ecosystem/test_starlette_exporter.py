@@ -9,18 +9,27 @@ import pytest
 from prometheus_client import REGISTRY, generate_latest
 from starlette_exporter import PrometheusMiddleware, handle_metrics
 
-from tests.ecosystem.shop import REQUESTS, answers, counting_builds, expected_builds, make_shop, optin_is_lazy
+from tests.ecosystem.shop import (
+    LAZY_MODES,
+    REQUESTS,
+    SetUp,
+    answers,
+    counting_builds,
+    expected_builds,
+    make_shop,
+    optin_is_lazy,
+)
 
 _apps = itertools.count()
 
 
-def metric_lines(mode: str) -> tuple[list[str], int, int]:
+def metric_lines(mode: str) -> tuple[list[str], SetUp, int]:
     prefix = f"shop{next(_apps)}"
     with counting_builds() as builds:
         app = make_shop(mode)
         app.add_middleware(PrometheusMiddleware, app_name="shop", prefix=prefix, group_paths=True)
         app.add_route("/metrics", handle_metrics)
-        at_start = builds.routes
+        at_start = builds.set_up()
         answers(app, REQUESTS)
     lines = [
         line.replace(prefix, "shop")
@@ -30,7 +39,7 @@ def metric_lines(mode: str) -> tuple[list[str], int, int]:
     return sorted(lines), at_start, builds.routes
 
 
-@pytest.mark.parametrize("mode", ["lazy_app", "assign", "optin"])
+@pytest.mark.parametrize("mode", LAZY_MODES)
 def test_request_labels_equal_eager(mode: str) -> None:
     eager, _, _ = metric_lines("eager")
     lazy, at_start, after = metric_lines(mode)
