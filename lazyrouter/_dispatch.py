@@ -1,0 +1,286 @@
+"""Dispatch: how a LazyRouter answers requests.
+
+Served by an app, a LazyRouter runs FastAPI's own `APIRouter.app` over a
+*view* of itself that lists only the routes its index finds for the path (and
+the include entries holding one). Included into another router on FastAPI >=
+0.137, it answers the include entry's `matches()` and `handle()` with FastAPI's
+own code over the same few candidates (see `_serving`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any, Final, cast
+
+from fastapi import APIRouter, FastAPI
+from starlette.routing import BaseRoute, Match
+from starlette.types import Receive, Scope, Send
+
+from lazyrouter import _compat
+from lazyrouter._declarations import OBJECT, Branch, Declaration, Inclusion, RouterImport
+from lazyrouter._deferred import BuildContext
+from lazyrouter._index import CACHE_SIZE, CACHED_PATH_LENGTH, RouteIndex
+from lazyrouter._registration import Registering
+from lazyrouter._serving import IncludeServing, PendingContext
+from lazyrouter._tree import Declaring, expand, has_frontends, lifted_items, plain_routers
+from lazyrouter._warmup import WarmUpRun
+
+
+@dataclasses.dataclass(eq=False, slots=True)
+class _Views:
+    """The views `LazyRouter._view()` made for one version of an index."""
+
+    index: RouteIndex
+    version: int
+    by_path: Callable[[str, str | None], APIRouter]
+    shared: dict[tuple[int, ...], APIRouter] = dataclasses.field(default_factory=dict)
+
+
+# Private attributes FastAPI's dispatch reads besides the public ones.
+_DISPATCH_STATE: Final = frozenset({"_low_priority_routes", "_frontend_routes"})
+
+
+class Dispatching(Registering):
+    """The serving half of a LazyRouter (which inherits this)."""
+
+    # Set by LazyRouter.__init__.
+    _bound: bool
+    _serves_app: bool
+    _warm_up_run: WarmUpRun | None
+    _views: _Views | None
+    _frontends: tuple[RouteIndex, list[tuple[int, Branch]]] | None
+    _included_indexes: dict[int, IncludeServing]
+    _plain_versions: tuple[int, ...] | None
+    _plain_routers: tuple[int, list[APIRouter]] | None
+
+    def _current_index(self, *, plain_routers_read: bool = False) -> RouteIndex:
+        """The index of what this router serves, as its routes are now.
+
+        `plain_routers_read`: also as the plain APIRouters it includes are now.
+        FastAPI >= 0.137 includes them by reference, and lazyrouter learns of
+        their changes only by asking (a walk): requests reach them through
+        their include entries anyway, so only listing and naming routes ask.
+        """
+        if plain_routers_read and self._index is not None and self._plain_versions != self._plain_router_versions():
+            self._changed()
+        index = self._index
+        if index is None or index.version != self._version:
+            with self._index_lock:
+                index = self._index
+                if index is None or index.version != self._version:
+                    self._sync_declarations()
+                    # Included into a plain router, FastAPI derives the served
+                    # routes from these; served by this router, they are final.
+                    items = lifted_items(self, (), final=self._serves_app or not _compat.INCLUDES_ARE_LIVE)
+                    self._plain_versions = self._plain_router_versions()
+                    index = self._index = RouteIndex(self._context, self._version, items, expand, pinned=_live_include)
+        return index
+
+    def _plain_router_versions(self) -> tuple[int, ...] | None:
+        if not _compat.INCLUDES_ARE_LIVE:
+            return None
+        cached = self._plain_routers
+        if cached is None or cached[0] != self._version:
+            # Which routers are plain changes only with this router's version.
+            cached = self._plain_routers = (self._version, list(plain_routers(self)))
+        return tuple(router._get_routes_version() for router in cached[1])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._bound:
+            self._bind(scope.get("app"))
+        await self.middleware_stack(scope, receive, send)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await super().app(scope, receive, send)
+            return
+        if "router" not in scope:
+            scope["router"] = self
+        index = self._current_index()
+        route_path = _compat.get_route_path(scope)
+        redirect_path = None
+        if scope["type"] == "http" and self.redirect_slashes and route_path != "/":
+            redirect_path = route_path.rstrip("/") if route_path.endswith("/") else route_path + "/"
+        warm_up = self._warm_up_run
+        if warm_up is None:
+            # FastAPI's own dispatch, over the only routes that can match this path
+            # or its redirect_slashes twin: same answer as scanning them all.
+            await APIRouter.app(self._view(index, route_path, redirect_path), scope, receive, send)
+            return
+        async with _answered(warm_up, scope):
+            await warm_up.wait_until_ready(index, route_path, redirect_path)
+            await APIRouter.app(self._view(index, route_path, redirect_path), scope, receive, send)
+
+    def _view(self, index: RouteIndex, route_path: str, redirect_path: str | None) -> APIRouter:
+        """This router as FastAPI's dispatch sees it for a path: listing only
+        the routes that may match it (on FastAPI >= 0.137: its own routes, and
+        the entries of the includes that hold a candidate or a frontend).
+
+        Views are remembered per path (while the index and the router's
+        attributes stay), and shared by paths with the same candidates.
+        """
+        views = self._views
+        if views is None or views.index is not index or views.version != index.version:
+            views = self._views = _Views(index, index.version, functools.lru_cache(maxsize=CACHE_SIZE)(self._new_view))
+        if len(route_path) > CACHED_PATH_LENGTH:
+            return self._new_view(route_path, redirect_path)
+        return views.by_path(route_path, redirect_path)
+
+    def _new_view(self, route_path: str, redirect_path: str | None) -> APIRouter:
+        views = self._views
+        assert views is not None
+        index = views.index
+        routes: list[Any]
+        if _compat.INCLUDES_ARE_LIVE:
+            grouped: Sequence[tuple[int, Branch | None, BaseRoute | None]]
+            grouped = index.grouped_candidates(route_path, redirect_path)  # cached: not to be changed
+            pinned = self._frontend_entries(index)
+            if pinned:
+                present = {number for number, _, _ in grouped}
+                missing = [(number, branch, None) for number, branch in pinned if number not in present]
+                grouped = sorted([*grouped, *missing], key=lambda candidate: candidate[0])
+            routes = [route if branch is None else branch.entry for _, branch, route in grouped]
+        else:
+            routes = index.candidates(route_path, redirect_path)
+        key = tuple(map(id, routes))
+        view = views.shared.get(key)
+        if view is None:
+            view = APIRouter.__new__(APIRouter)
+            view.__dict__ = {**self.__dict__, "routes": routes}
+            if len(views.shared) >= CACHE_SIZE:
+                views.shared.clear()
+            views.shared[key] = view
+        return view
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        # A view holds a copy of the router's attributes: drop the views when
+        # one FastAPI's dispatch reads is rebound (`router.redirect_slashes = False`).
+        if not name.startswith("_") or name in _DISPATCH_STATE:
+            self.__dict__["_views"] = None
+
+    def _frontend_entries(self, index: RouteIndex) -> list[tuple[int, Branch]]:
+        """The includes with frontends (FastAPI >= 0.164): FastAPI finds those
+        through the include entries of `routes`, whatever the path."""
+        cached = self._frontends
+        if cached is None or cached[0] is not index:
+            entries = [(number, entry) for number, entry in index.root_entries() if isinstance(entry, Branch)]
+            cached = self._frontends = (index, [(n, branch) for n, branch in entries if has_frontends(branch.router)])
+        return cached[1]
+
+    # FastAPI >= 0.137 matches and dispatches an included router through these
+    # two hooks, with its own code over effective route contexts; a LazyRouter
+    # runs that code over the candidates its index finds (see `_serving`).
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        included = _compat.included_router_for(scope, self)
+        if included is None:
+            return super().matches(scope)
+        return self._included_serving(included).match(scope)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        included = _compat.included_router_for(scope, self)
+        if included is None:
+            await super().handle(scope, receive, send)
+            return
+        serving = self._included_serving(included)
+        warm_up = self._warm_up_run
+        if warm_up is None:
+            await serving.handle(scope, receive, send)
+            return
+        async with _answered(warm_up, scope):
+            await warm_up.wait_until_ready(serving.index, _compat.get_route_path(scope))
+            await serving.handle(scope, receive, send)
+
+    def _listed_at(self, number: int) -> BaseRoute | None:
+        return self._listed(self._declarations[number])
+
+    def _included_serving(self, included: Any) -> IncludeServing:
+        """How this router serves one FastAPI include entry: an index of its
+        routes as the include sees them (for matching), and their contexts."""
+        key = id(included)
+        serving = self._included_indexes.get(key)
+        if serving is not None and serving.reference() is included and serving.index.version == self._version:
+            return serving
+        with self._index_lock:
+            self._sync_declarations()
+            if serving is None or serving.reference() is not included:
+                # The context folds in every enclosing router's settings: lift
+                # this router's routes into a router that carries them.
+                target = _compat.scratch_router(self, **_compat.router_settings_from_include(included))
+                reference = weakref.ref(included, lambda _: self._included_indexes.pop(key, None))
+                serving = IncludeServing(reference, BuildContext(target), {}, cast(RouteIndex, None), self._listed_at)
+            target = serving.context.target
+            items = lifted_items(self, ((serving.options, target),))
+            # Contexts last as long as the routes they were built from, as in FastAPI.
+            serving.reset(RouteIndex(serving.context, self._version, items, expand, cached=False, pinned=_live_include))
+            self._included_indexes[key] = serving
+        return serving
+
+    def _include_work(self, included: Any) -> Iterator[PendingContext]:
+        return self._included_serving(included).work()
+
+    def _bind(self, app: Any) -> None:
+        """Take over FastAPI's own router after `app.router = LazyRouter()`.
+
+        FastAPI built its router with `dependency_overrides_provider=app` and
+        the `/openapi.json`, `/docs` and `/redoc` routes; the replacement gets
+        both, ahead of every other route as FastAPI has them.
+        """
+        with self._index_lock:
+            if self._bound:
+                return
+            # Called as an ASGI app: this router serves its routes as they are.
+            self._bound = self._serves_app = True
+            self._changed()
+            if not isinstance(app, FastAPI) or app.router is not self:
+                return
+            if self.dependency_overrides_provider is None:
+                self.dependency_overrides_provider = app
+                # Routers included before this know the app through their include
+                # context, as they would had FastAPI's own router included them.
+                for item in self._declarations:
+                    if isinstance(item, Inclusion) and not isinstance(item.router, RouterImport):
+                        context = getattr(item.entry, "include_context", None)
+                        if context is not None and context.dependency_overrides_provider is None:
+                            context.dependency_overrides_provider = app
+            self._sync_declarations()
+            if app.openapi_url and not any(
+                declaration.kind == OBJECT and declaration.path == app.openapi_url
+                for declaration in self._declarations
+                if isinstance(declaration, Declaration)
+            ):
+                count = len(self._declarations)
+                app.setup()
+                added = self._declarations[count:]
+                self._declarations[:] = added + self._declarations[:count]
+            self._changed()
+
+
+@contextlib.asynccontextmanager
+async def _answered(warm_up: WarmUpRun | None, scope: Scope) -> AsyncIterator[None]:
+    """Tell a warm-up waiting for the first request when one has been answered
+    (a WebSocket counts once connected: it may stay open for hours)."""
+    if warm_up is not None and scope["type"] == "websocket":
+        warm_up.request_answered()
+    try:
+        yield
+    finally:
+        if warm_up is not None:
+            warm_up.request_answered()
+
+
+def _live_include(branch: Branch) -> bool:
+    """Whether every path below `branch`'s prefix goes to its include entry
+    (FastAPI >= 0.137), whatever the index holds: an include of a plain
+    APIRouter (FastAPI serves it live, routes added later too), or by import
+    string (imported for the request anyway; FastAPI finds its frontends
+    through the entry)."""
+    if not _compat.INCLUDES_ARE_LIVE:
+        return False
+    if isinstance(branch.router, RouterImport):
+        return True
+    return not isinstance(branch.router, Declaring)
