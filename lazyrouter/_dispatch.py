@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, Final, cast
 
 from fastapi import APIRouter, FastAPI
@@ -32,12 +31,14 @@ from lazyrouter._warmup import WarmUpRun
 
 @dataclasses.dataclass(eq=False, slots=True)
 class _Views:
-    """The views `LazyRouter._view()` made for one version of an index."""
+    """The views `Dispatching._view()` made for one version of an index."""
 
     index: RouteIndex
     version: int
-    by_path: Callable[[str, str | None], APIRouter]
+    http: dict[str, APIRouter] = dataclasses.field(default_factory=dict)
+    websocket: dict[str, APIRouter] = dataclasses.field(default_factory=dict)
     shared: dict[tuple[int, ...], APIRouter] = dataclasses.field(default_factory=dict)
+    """Views by the ids of the routes they list."""
 
 
 # Private attributes FastAPI's dispatch reads besides the public ones.
@@ -100,39 +101,50 @@ class Dispatching(Registering):
             return
         if "router" not in scope:
             scope["router"] = self
-        index = self._current_index()
-        route_path = _compat.get_route_path(scope)
-        redirect_path = None
-        if scope["type"] == "http" and self.redirect_slashes and route_path != "/":
-            redirect_path = route_path.rstrip("/") if route_path.endswith("/") else route_path + "/"
+        view = self._view(scope)
         warm_up = self._warm_up_run
         if warm_up is None:
             # FastAPI's own dispatch, over the only routes that can match this path
             # or its redirect_slashes twin: same answer as scanning them all.
-            await APIRouter.app(self._view(index, route_path, redirect_path), scope, receive, send)
+            await APIRouter.app(view, scope, receive, send)
             return
         async with _answered(warm_up, scope):
-            await warm_up.wait_until_ready(index, route_path, redirect_path)
-            await APIRouter.app(self._view(index, route_path, redirect_path), scope, receive, send)
+            route_path = _compat.get_route_path(scope)
+            await warm_up.wait_until_ready(self._current_index(), route_path, self._redirect_path(scope, route_path))
+            await APIRouter.app(view, scope, receive, send)
 
-    def _view(self, index: RouteIndex, route_path: str, redirect_path: str | None) -> APIRouter:
-        """This router as FastAPI's dispatch sees it for a path: listing only
-        the routes that may match it (on FastAPI >= 0.137: its own routes, and
-        the entries of the includes that hold a candidate or a frontend).
+    def _view(self, scope: Scope) -> APIRouter:
+        """This router as FastAPI's dispatch sees it for a request: listing only
+        the routes that may match its path or the path's redirect_slashes twin
+        (on FastAPI >= 0.137: its own routes, and the entries of the includes
+        that hold a candidate or a frontend).
 
         Views are remembered per path (while the index and the router's
         attributes stay), and shared by paths with the same candidates.
         """
+        index = self._current_index()
         views = self._views
         if views is None or views.index is not index or views.version != index.version:
-            views = self._views = _Views(index, index.version, functools.lru_cache(maxsize=CACHE_SIZE)(self._new_view))
-        if len(route_path) > CACHED_PATH_LENGTH:
-            return self._new_view(route_path, redirect_path)
-        return views.by_path(route_path, redirect_path)
+            views = self._views = _Views(index, index.version)
+        route_path = _compat.get_route_path(scope)
+        # Only HTTP requests have a redirect_slashes twin.
+        by_path = views.http if scope["type"] == "http" else views.websocket
+        view = by_path.get(route_path)
+        if view is None:
+            view = self._new_view(views, route_path, self._redirect_path(scope, route_path))
+            if len(route_path) <= CACHED_PATH_LENGTH:
+                if len(by_path) >= CACHE_SIZE:
+                    by_path.clear()
+                by_path[route_path] = view
+        return view
 
-    def _new_view(self, route_path: str, redirect_path: str | None) -> APIRouter:
-        views = self._views
-        assert views is not None
+    def _redirect_path(self, scope: Scope, route_path: str) -> str | None:
+        """The path FastAPI's dispatch tries when nothing matches (`redirect_slashes`)."""
+        if scope["type"] != "http" or not self.redirect_slashes or route_path == "/":
+            return None
+        return route_path.rstrip("/") if route_path.endswith("/") else route_path + "/"
+
+    def _new_view(self, views: _Views, route_path: str, redirect_path: str | None) -> APIRouter:
         index = views.index
         routes: list[Any]
         if _compat.INCLUDES_ARE_LIVE:

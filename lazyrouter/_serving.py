@@ -76,6 +76,9 @@ class IncludeServing:
     """Whether a walk of `work()` finished since the routes last changed:
     serving the include then builds nothing and takes no lock."""
     _skeletons: Callable[[str], tuple[tuple[str, Any, Any], ...]] = field(init=False, repr=False)
+    _last: tuple[tuple[int, str, str, Any], list[Candidate]] | None = field(default=None, repr=False)
+    """The candidates of the last request: FastAPI calls `matches()` and then,
+    for the same scope, `handle()`, which needs the same candidates."""
 
     # As a warm-up target (see `_warmup.WarmUpTarget`).
     @property
@@ -96,6 +99,7 @@ class IncludeServing:
         self.contexts.clear()
         self.children.clear()
         self.fastapi_made.clear()
+        self._last = None
         self.warmed = False
 
     def candidates(self, scope: Scope) -> list[Candidate]:
@@ -106,6 +110,12 @@ class IncludeServing:
         or else the first PARTIAL.
         """
         route_path = _compat.get_route_path(scope)
+        # All the candidates depend on; the scope's id tells apart two requests
+        # to the same path only so that each is looked at once.
+        key = (id(scope), route_path, scope["type"], scope.get("method"))
+        last = self._last
+        if last is not None and last[0] == key:
+            return last[1]
         found: list[Candidate] = []
         partial_at: int | None = None
         for kind, candidate, lifted in self._skeletons(route_path):
@@ -124,6 +134,7 @@ class IncludeServing:
             if match is Match.PARTIAL and partial_at is None:
                 partial_at = len(found)
                 found.append((MATCHED, candidate, match))
+        self._last = (key, found)
         return found
 
     def _skeleton(self, route_path: str) -> tuple[tuple[str, Any, Any], ...]:
