@@ -319,6 +319,26 @@ async def measure_app(
     return results, hits, build_s
 
 
+async def measure_floor(config: Config) -> dict[str, float]:
+    """FastAPI's own floor per probe kind: an eager app holding only the route
+    probed, found first in its list (µs/request). No router can cost less for
+    that endpoint while FastAPI handles the request."""
+    from fastapi import FastAPI
+
+    floor: dict[str, float] = {}
+    for probe, path, endpoint in (
+        ("first", router_prefix(0) + static_path(0), _fastapi_static),
+        ("param", router_prefix(0) + "/items/{item_id}", _fastapi_item),
+    ):
+        app = FastAPI(openapi_url=None)
+        app.add_api_route(path, endpoint, methods=["GET"])
+        prebuild_middleware(app)
+        probe_path = path.replace("{item_id}", str(PARAM_ID))
+        await request_once(app, probe_path)
+        floor[probe] = await per_request_us(app, probe_path, config.repeats, config.batch_target_s)
+    return floor
+
+
 def _ratio(value: float | None, base: float | None) -> str:
     return "    -" if value is None or not base else f"{value / base:5.2f}"
 
@@ -404,8 +424,9 @@ async def run(config: Config, frameworks: list[str]) -> None:
                     flush=True,
                 )
                 gc.collect()
+    floor = await measure_floor(config)
     print_tables(frameworks, config.counts, warm, hits, builds)
-    print_targets(config.counts, warm)
+    print_targets(config.counts, warm, floor)
     if config.plot:
         plot(frameworks, config.counts, warm, config.plot)
 
@@ -418,8 +439,21 @@ FLAT_LIMIT = 1.3
 FLAT_SIZES: tuple[int, ...] = (5_000, 10_000)
 
 
-def print_targets(counts: tuple[int, ...], warm: dict[tuple[str, str, int], dict[str, float]]) -> None:
+def print_targets(
+    counts: tuple[int, ...], warm: dict[tuple[str, str, int], dict[str, float]], floor: dict[str, float]
+) -> None:
     """The routing targets for lazyrouter, met or not, per layout and probe."""
+    print("\nFastAPI's floor: an eager app holding only the probed route (us/request)")
+    for probe, value in floor.items():
+        print(f"  {probe:<6} {value:7.1f}")
+    for n in counts:
+        eager = warm.get((BASELINE, "routers", n), {})
+        if n in EAGER_SIZES and "first" in eager and "first" in floor:
+            limit = EAGER_LIMITS["routers"] * eager["first"]
+            print(
+                f"  [routers {n:>6}] first route: {EAGER_LIMITS['routers']:.1f}x eager = {limit:.1f} us, "
+                f"{limit / floor['first']:.2f}x the floor"
+            )
     print("\ntargets for lazyrouter (ratios of median us/request)")
     met = total = 0
     for layout in LAYOUTS:
