@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import weakref
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from typing import Any, Final, cast
 
 from fastapi import APIRouter, FastAPI
@@ -95,10 +95,11 @@ class Dispatching(Registering):
             self._bind(scope.get("app"))
         await self.middleware_stack(scope, receive, send)
 
-    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+    # Not `async def`, as `handle()` below: handing back FastAPI's own
+    # coroutine saves a coroutine frame per request.
+    def app(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None]:
         if scope["type"] == "lifespan":
-            await super().app(scope, receive, send)
-            return
+            return super().app(scope, receive, send)
         if "router" not in scope:
             scope["router"] = self
         view = self._view(scope)
@@ -106,8 +107,12 @@ class Dispatching(Registering):
         if warm_up is None:
             # FastAPI's own dispatch, over the only routes that can match this path
             # or its redirect_slashes twin: same answer as scanning them all.
-            await APIRouter.app(view, scope, receive, send)
-            return
+            return APIRouter.app(view, scope, receive, send)
+        return self._app_warming_up(warm_up, view, scope, receive, send)
+
+    async def _app_warming_up(
+        self, warm_up: WarmUpRun, view: APIRouter, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         async with _answered(warm_up, scope):
             route_path = _compat.get_route_path(scope)
             await warm_up.wait_until_ready(self._current_index(), route_path, self._redirect_path(scope, route_path))
@@ -193,16 +198,19 @@ class Dispatching(Registering):
             return super().matches(scope)
         return self._included_serving(included).match(scope)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def handle(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None]:
         included = _compat.included_router_for(scope, self)
         if included is None:
-            await super().handle(scope, receive, send)
-            return
+            return super().handle(scope, receive, send)
         serving = self._included_serving(included)
         warm_up = self._warm_up_run
         if warm_up is None:
-            await serving.handle(scope, receive, send)
-            return
+            return serving.handle(scope, receive, send)
+        return self._handle_warming_up(warm_up, serving, scope, receive, send)
+
+    async def _handle_warming_up(
+        self, warm_up: WarmUpRun, serving: IncludeServing, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         async with _answered(warm_up, scope):
             await warm_up.wait_until_ready(serving.index, _compat.get_route_path(scope))
             await serving.handle(scope, receive, send)
@@ -273,16 +281,15 @@ class Dispatching(Registering):
 
 
 @contextlib.asynccontextmanager
-async def _answered(warm_up: WarmUpRun | None, scope: Scope) -> AsyncIterator[None]:
+async def _answered(warm_up: WarmUpRun, scope: Scope) -> AsyncIterator[None]:
     """Tell a warm-up waiting for the first request when one has been answered
     (a WebSocket counts once connected: it may stay open for hours)."""
-    if warm_up is not None and scope["type"] == "websocket":
+    if scope["type"] == "websocket":
         warm_up.request_answered()
     try:
         yield
     finally:
-        if warm_up is not None:
-            warm_up.request_answered()
+        warm_up.request_answered()
 
 
 def _live_include(branch: Branch) -> bool:
