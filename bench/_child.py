@@ -13,7 +13,8 @@ parent can relate them to its own clock (both are CLOCK_MONOTONIC on Linux).
 Scenarios:
 
 ``first_response``  import ``benchapp.main:app``, send the first probe (a GET)
-                    as a raw ASGI call; also reports peak RSS after it.
+                    as a raw ASGI call; also reports the CPU time and peak
+                    RSS of the process after it.
 ``mangum``          import the app, wrap it in ``Mangum(app, lifespan="off")``
                     and invoke the handler with an API Gateway HTTP API (v2)
                     event for the same GET.
@@ -125,6 +126,14 @@ def peak_rss_mib():
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
+def cpu_seconds():
+    """User + system CPU time of this process so far (interpreter start-up included)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def count_operations(schema):
     """Number of path operations in an OpenAPI document."""
     return sum(1 for item in schema.get("paths", {}).values() for m in item if m in HTTP_METHODS)
@@ -207,6 +216,7 @@ def run(scenario, probes):
             first_response_s=t_done - T0,
             first_request_s=t_done - t_imported,
             done_abs=t_done,
+            cpu_s=cpu_seconds(),
             rss_mib=peak_rss_mib(),
             error=compare(probe, status, raw),
         )

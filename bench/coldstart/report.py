@@ -36,6 +36,7 @@ from coldstart.targets import (
 #: Metrics of the Markdown tables, with their headings.
 MARKDOWN_METRICS: tuple[tuple[str, str], ...] = (
     ("first_response_s", "Cold start to first response"),
+    ("cpu_s", "CPU time to first response (user + system)"),
     ("mangum_s", "Mangum (API Gateway v2 event): cold start to first response"),
     ("openapi_cold_s", "Cold start to first `/openapi.json`"),
     ("openapi_first_s", "First `/openapi.json` request (after import)"),
@@ -126,7 +127,7 @@ def _headline_targets(rows: Rows) -> list[str]:
         out += [f"    note: {note}" for note in notes]
     unmeasured = [t.label for t, vs, _ in found if all(v.ratio is None for v in vs)]
     if unmeasured:
-        out.append(f"  not measured here (see --full): {'; '.join(unmeasured)}")
+        out.append(f"  not measured in this run (--full measures all): {'; '.join(unmeasured)}")
     return out
 
 
