@@ -26,7 +26,11 @@ from tests.ecosystem.shop import (
 with warnings.catch_warnings():
     # fastapi_mcp.types defines a model the way Pydantic 2.11 deprecated, on import.
     warnings.simplefilter("ignore", PydanticDeprecatedSince211)
-    from fastapi_mcp import FastApiMCP
+    from fastapi_mcp import FastApiMCP  # type: ignore[import-untyped]
+
+# fastapi-mcp calls the app from within the /mcp request; logfire, configured in
+# this process by test_logfire, warns once when a request carries another's trace.
+pytestmark = pytest.mark.filterwarnings("ignore:Found propagated trace context:RuntimeWarning")
 
 HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
 CALLS = [
@@ -50,7 +54,7 @@ HELLO = {"protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"na
 def rpc(client: TestClient, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> Any:
     """A JSON-RPC request (a notification without `params`)."""
     headers = HEADERS if session is None else {**HEADERS, "mcp-session-id": session}
-    message = {"jsonrpc": "2.0", "method": method}
+    message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
     if params is not None:
         message.update(id=1, params=params)
     return client.post("/mcp", headers=headers, json=message)

@@ -241,14 +241,15 @@ def test_generated_routers_equal_eager(mode: str, tmp_path: Path) -> None:
 
 
 _LIFTED_FOR_THE_DOCUMENT = (
-    "LazyFastAPI.openapi() reads .routes under listing_served_routes(): served_routes() lifts every "
-    "include into copies of its routes, built for the document only; requests are served through "
-    "FastAPI's effective contexts, built again (13 analyses more than eager)"
+    "LazyFastAPI.openapi() reads .routes under listing_served_routes(): served_routes() lifts the "
+    "includes of plain APIRouters too, into copies of their routes (already built at declaration) "
+    "built again for the document only, while requests are served by FastAPI's effective contexts, "
+    "which FastAPI's own walk would have built for the document and shared (13 analyses more)"
 )
 _CONTEXT_BUILT_TWICE = (
-    "the effective context a request built for /notes/{note_id} (a LazyRouter's route) is kept in "
-    "lazyrouter's own memo, which FastAPI's walk over the include entries for /openapi.json does "
-    "not read: it builds that context again (1 analysis more than eager)"
+    "the effective context a request built for /notes/{note_id} (a LazyRouter's route) stays in "
+    "IncludeServing.contexts; FastAPI's walk over the _IncludedRouter entries for /openapi.json "
+    "(effective_candidates()) does not read it and builds that context again (1 analysis more)"
 )
 
 
