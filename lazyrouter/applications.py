@@ -62,7 +62,7 @@ class LazyFastAPI(FastAPI):
         if self.openapi_snapshot is not None:
             version = self.router._get_routes_version()
             if self._snapshot_version is None:
-                document = _snapshot.load(self.openapi_snapshot, self.router)
+                document = _snapshot.load(self.openapi_snapshot, self)
                 if document is None:
                     self.openapi_snapshot = None  # stale or unreadable: generate from now on
                     return super().openapi()

@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute
 from lazyrouter import _snapshot
 from lazyrouter._declarations import import_object
 from lazyrouter._deferred import endpoint_location, prepare_route
+from lazyrouter.applications import LazyFastAPI
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 from lazyrouter.router import LazyRouter
 
@@ -67,7 +68,7 @@ def lazy_routers(app: FastAPI) -> list[LazyRouter]:
 
 @dataclass
 class Problem:
-    kind: str  # "error", "duplicate" or "shadowed"
+    kind: str  # "error", "duplicate", "shadowed" or "snapshot"
     methods: list[str]
     path: str
     endpoint: str
@@ -143,6 +144,7 @@ def command_check(args: argparse.Namespace) -> int:
     routes = [route for router in routers for route in router.served_routes()] if routers else list(app.routes)
     progress = sys.stderr if sys.stderr.isatty() and not args.json else None
     report = check_routes(routes, progress)
+    report.problems.extend(_snapshot_problems(app))
     if args.json:
         print(json.dumps({"routes": report.routes, "problems": [asdict(p) for p in report.problems]}, indent=2))
     else:
@@ -156,12 +158,23 @@ def command_check(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if report.errors else EXIT_OK
 
 
+def _snapshot_problems(app: FastAPI) -> Iterator[Problem]:
+    """Whether the app's OpenAPI snapshot would serve the document it generates."""
+    if not isinstance(app, LazyFastAPI) or app.openapi_snapshot is None:
+        return
+    path, app.openapi_snapshot = app.openapi_snapshot, None  # generate, as if there were none
+    found = _snapshot.compare(path, app, app.openapi())
+    if found is not None:
+        kind, message = found
+        yield Problem(kind, [], app.openapi_url or "", "openapi_snapshot", os.fspath(path), message)
+
+
 def command_openapi(args: argparse.Namespace) -> int:
     app = load_app(args.app)
     if args.snapshot:
         if not isinstance(app.router, LazyRouter):
             raise LoadError(f"{args.app!r} is not served by a LazyRouter: a snapshot needs LazyFastAPI")
-        document = _snapshot.dump(app.openapi(), app.router)
+        document = _snapshot.dump(app.openapi(), app)
     else:
         document = json.dumps(app.openapi(), indent=2, sort_keys=False)
     if args.output == "-":
