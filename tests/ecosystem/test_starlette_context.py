@@ -32,6 +32,7 @@ MIDDLEWARE = [
 HEADERS = {
     "x-request-id": "9a2b9b4a-7b1b-4b8a-9d9c-3c0f2c1e6f10",
     "x-correlation-id": "5b0f6c1e-3d5b-4a43-8f4e-1d2f3a4b5c6d",
+    "user-agent": "shop-test",
 }
 
 
