@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import io
 import json
 import subprocess
 import sys
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lazyrouter._compat import INCLUDES_ARE_LIVE
 from lazyrouter.cli import main
 
 BROKEN_APP = """
@@ -65,15 +68,113 @@ HEALTHY_APP = """
 """
 
 
+PLAIN_APP = """
+    from fastapi import FastAPI
+    from pydantic import BaseModel
+    from lazyrouter import LazyRouter
+
+    class Item(BaseModel):
+        name: str
+
+    app = FastAPI()
+    router = LazyRouter()
+
+    @router.get("/items/{item}")
+    def model_in_path(item: Item) -> Item:
+        return item
+
+    app.include_router(router, prefix="/v1")
+    app.include_router(router, prefix="/v2")
+"""
+
+MOUNTS_APP = """
+    from fastapi import FastAPI
+    from starlette.responses import PlainTextResponse
+    from lazyrouter import LazyFastAPI
+
+    app = LazyFastAPI()
+
+    @app.get("/static/{name}")
+    def static(name: str) -> str:
+        return name
+
+    app.mount("/static", FastAPI())
+    app.host("api.example.com", FastAPI())
+    app.add_route("/plain", lambda request: PlainTextResponse("plain"))
+"""
+
+MANY_ROUTES_APP = """
+    from lazyrouter import LazyFastAPI
+
+    app = LazyFastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    for number in range(30):
+        app.get(f"/route{number}")(lambda: None)
+"""
+
+PROFILED_APP = """
+    from fastapi.routing import APIRoute
+    from pydantic import BaseModel
+    from lazyrouter import LazyFastAPI
+
+    class Base(BaseModel):
+        name: str
+
+    class Left(Base): ...
+
+    class Right(Base): ...
+
+    class Both(Left, Right): ...
+
+    namespace = {"__module__": __name__, "__annotations__": {"x": int}}
+    models = [type(f"Model{number}", (BaseModel,), dict(namespace)) for number in range(8)]
+
+    class CountingRoute(APIRoute):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    app = LazyFastAPI()
+
+    @app.get("/items/{item_id}")
+    def read(item_id: int) -> Both:
+        return Both(name=str(item_id))
+
+    app.router.route_class = CountingRoute
+
+    @app.get("/counted")
+    def counted() -> dict:
+        return {}
+"""
+
+EAGER_APP = """
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/items/{item_id}")
+    def read(item_id: int) -> dict:
+        return {"id": item_id}
+"""
+
+APPS = {
+    "brokenapp": BROKEN_APP,
+    "eagerapp": EAGER_APP,
+    "healthyapp": HEALTHY_APP,
+    "plainapp": PLAIN_APP,
+    "mountsapp": MOUNTS_APP,
+    "manyroutesapp": MANY_ROUTES_APP,
+    "profiledapp": PROFILED_APP,
+    "notanapp": "app = 1\n",
+}
+
+
 @pytest.fixture
 def apps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    (tmp_path / "brokenapp.py").write_text(textwrap.dedent(BROKEN_APP))
-    (tmp_path / "healthyapp.py").write_text(textwrap.dedent(HEALTHY_APP))
-    (tmp_path / "notanapp.py").write_text("app = 1\n")
+    for name, source in APPS.items():
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
     yield tmp_path
-    for name in ("brokenapp", "healthyapp", "notanapp"):
+    for name in APPS:
         sys.modules.pop(name, None)
 
 
@@ -153,3 +254,79 @@ def test_profile_of_a_broken_app_lists_what_builds(apps: Path) -> None:
     assert "Routes: 4 declared lazily" in result.stdout, result.stdout
     assert "GET /api/ok/{item_id}  (brokenapp:ok)" in result.stdout
     assert "Could not build route GET /api/items/{item}" in result.stderr
+
+
+def test_check_finds_the_lazy_routers_a_plain_app_includes(apps: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if not INCLUDES_ARE_LIVE:
+        # include_router() copies, and so builds, the routes: the error is the import's, as eagerly.
+        assert main(["check", "plainapp:app"]) == 2
+        assert "could not load 'plainapp:app': AssertionError: Path params" in capsys.readouterr().err
+        return
+    assert main(["check", "plainapp:app"]) == 1
+    output = capsys.readouterr().out
+    # Included twice, checked once.
+    assert output.count("endpoint plainapp:model_in_path at ") == 1
+    assert output.splitlines()[-1] == "1 routes checked: 1 errors, 0 warnings"
+
+
+def test_mounts_hosts_and_starlette_routes_are_never_unreachable(
+    apps: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "mountsapp:app"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["8 routes checked: 0 errors, 0 warnings"]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_check_shows_progress_on_a_terminal(
+    apps: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["check", "manyroutesapp:app"]) == 0
+    bar = f"\rbuilding routes [{'#' * 25}{' ' * 5}] 25/30\rbuilding routes [{'#' * 30}] 30/30\n"
+    assert terminal.getvalue() == bar
+    assert capsys.readouterr().out == "30 routes checked: 0 errors, 0 warnings\n"
+    assert main(["check", "manyroutesapp:app", "--json"]) == 0
+    assert terminal.getvalue() == bar  # none for machines
+    assert json.loads(capsys.readouterr().out) == {"routes": 30, "problems": []}
+
+
+def test_openapi_prints_the_document_by_default(apps: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["openapi", "healthyapp:app"]) == 0
+    assert json.loads(capsys.readouterr().out)["info"]["title"] == "Healthy"
+
+
+def test_a_snapshot_needs_a_lazy_app(apps: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["openapi", "eagerapp:app", "--snapshot"]) == 2
+    expected = "lazyrouter: 'eagerapp:app' is not served by a LazyRouter: a snapshot needs LazyFastAPI\n"
+    assert capsys.readouterr().err == expected
+
+
+def test_profile_of_an_app_no_lazy_router_serves(apps: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "eagerapp:app"]) == 0
+    output = capsys.readouterr().out
+    assert "Routes: 0 declared lazily" in output
+    assert "No LazyRouter serves this app: every route was built at import" in output
+
+
+def test_profile_names_routes_built_at_declaration_and_eager_models(
+    apps: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["profile", "profiledapp:app", "--top", "5"]) == 0
+    output = capsys.readouterr().out
+    # Base, Left, Right, Both (reached twice) and the eight others, each counted once.
+    assert "Models in 'profiledapp': 12, of which 12 build their schema at import" in output
+    assert "GET /items/{item_id}  (profiledapp:read) models: Both" in output
+    assert "Routes built at declaration: 1 (their route class overrides __init__" in output
+    assert "Suggestion: 12 models build their schema at import." in output
+
+
+def test_importing_the_main_module_runs_no_command() -> None:
+    # Tools that import every module of a package (documentation builders) must not run it.
+    sys.modules.pop("lazyrouter.__main__", None)
+    module = importlib.import_module("lazyrouter.__main__")
+    assert module.main is main
