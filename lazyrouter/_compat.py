@@ -430,8 +430,13 @@ def is_default_lifespan(lifespan_context: Any) -> bool:
 
     FastAPI >= 0.137 has its own `_DefaultLifespan`; earlier releases use
     Starlette's (whose `lifespan_context` is the `Router._DefaultLifespan`
-    instance of Starlette >= 0.3x).
+    instance of Starlette >= 0.3x). include_router() merges lifespans even
+    when both are defaults (`_merge_lifespan_context`, 0.115 to 0.165): a
+    merge of defaults is a default too (the handlers are merged on their own).
     """
+    merged = getattr(lifespan_context, "__wrapped__", None)
+    if getattr(merged, "__qualname__", None) == "_merge_lifespan_context.<locals>.merged_lifespan":
+        return all(is_default_lifespan(cell.cell_contents) for cell in merged.__closure__ or ())  # type: ignore[union-attr]
     defaults = tuple(cls for cls in (_DefaultLifespan, _StarletteDefaultLifespan) if cls is not None)
     return isinstance(lifespan_context, defaults)
 

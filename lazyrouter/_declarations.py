@@ -10,6 +10,7 @@ inclusion as an index sees it: a router whose routes are lifted (see
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -79,7 +80,13 @@ class RouterImport:
 
     import_string: str
     prefix: str
+    """Where its routes are: the include_router() prefix, or the one a manifest records."""
     router: APIRouter | None = None
+    recorded: str = ""
+    """The prefix a manifest records for its routes, when included with no
+    include_router() prefix (see `_manifest`): part of no include's prefix."""
+    check: Callable[[APIRouter], str | None] | None = None
+    """Why the imported router's routes are not where the manifest says, or None."""
 
     def resolve(self) -> APIRouter:
         """Import the router (once); raise `RouterImportError` naming the include."""
@@ -97,6 +104,11 @@ class RouterImport:
                 # before start-up; a router imported later cannot join in.
                 reason = "it has a lifespan or startup/shutdown handlers; include it by object"
                 raise RouterImportError(self.import_string, self.prefix, reason)
+            stale = None if self.check is None else self.check(found)
+            if stale is not None:
+                # Indexed under the recorded prefix, its routes elsewhere would
+                # be answered wrongly: refused, as an import that failed.
+                raise RouterImportError(self.import_string, self.prefix, stale)
             self.router = found
         return self.router
 
@@ -145,7 +157,8 @@ class Branch:
     @property
     def prefix(self) -> str:
         """The path every API route of the branch starts with."""
-        return "".join(parent.prefix + options.get("prefix", "") for options, parent in reversed(self.chain))
+        chain = "".join(parent.prefix + options.get("prefix", "") for options, parent in reversed(self.chain))
+        return chain + self._recorded
 
     @property
     def common_prefix(self) -> str:
@@ -157,9 +170,15 @@ class Branch:
         """
         if _compat.INCLUDES_ARE_LIVE:
             return self.prefix
-        common = []
+        common: list[str] = []
         for options, parent in reversed(self.chain):
             if parent.prefix:
-                break
+                return "".join(common)
             common.append(options.get("prefix", ""))
-        return "".join(common)
+        return "".join(common) + self._recorded
+
+    @property
+    def _recorded(self) -> str:
+        # A manifest's prefix is already relative to the include: where the
+        # router's API and Starlette routes alike are, included with no prefix.
+        return self.router.recorded if isinstance(self.router, RouterImport) else ""

@@ -19,7 +19,7 @@ from fastapi.exceptions import FastAPIError
 from starlette.routing import BaseRoute, Host, Mount, Router, WebSocketRoute
 from starlette.types import ASGIApp
 
-from lazyrouter import _compat
+from lazyrouter import _compat, _manifest
 from lazyrouter._declarations import (
     API_ROUTE,
     API_WEBSOCKET,
@@ -82,6 +82,7 @@ class Registering(APIRouter, Declaring):
     _inclusions: dict[int, Inclusion]
     _has_lifespan: bool
     _lifespan_context: Any
+    _manifest_file: str | os.PathLike[str] | None
 
     def _settings(self) -> APIRouter:
         """This router's settings as they are now (LazyRouter's)."""
@@ -149,10 +150,16 @@ class Registering(APIRouter, Declaring):
         import string, `"package.module:router"`: the module is then imported
         only when a request first reaches `prefix` (or something needs every
         route: `.routes`, `/openapi.json`, `url_path_for()` of a name not
-        found before it). A prefix is required for that:
+        found before it):
 
             app.include_router("shop.routers.orders:router", prefix="/orders")
+
+        With no prefix (a router that declares its own), a manifest says where
+        its routes are (see `LazyRouter`'s `manifest`); without one, the router
+        is imported now.
         """
+        if _manifest.recording is not None:
+            _manifest.recording.include(self, router, kwargs)
         unknown = kwargs.keys() - _compat.INCLUDE_PARAMETERS
         if unknown:
             raise TypeError(f"include_router() got an unexpected keyword argument {sorted(unknown)[0]!r}")
@@ -164,7 +171,10 @@ class Registering(APIRouter, Declaring):
             )
         if isinstance(router, str):
             self._include_import_string(router, kwargs)
-            return
+        else:
+            self._include_object(router, kwargs)
+
+    def _include_object(self, router: APIRouter, kwargs: dict[str, Any]) -> None:
         assert self is not router, (
             "Cannot include the same APIRouter instance into itself. Did you mean to include a different router?"
         )
@@ -209,20 +219,28 @@ class Registering(APIRouter, Declaring):
         self._has_lifespan = self._has_lifespan or has_lifespan(router)
 
     def _include_import_string(self, import_string: str, options: dict[str, Any]) -> None:
-        prefix = options.get("prefix", "")
-        if not prefix:
-            raise LazyRouterError(
-                f"include_router({import_string!r}) needs a prefix: a router included by import string "
-                "is imported on the first request under its prefix, and without one every request could need it"
-            )
         module, _, attribute = import_string.partition(":")
         if not module or not attribute:
             raise LazyRouterError(f"Import string {import_string!r} must be of the form 'package.module:router'")
-        _check_prefix(prefix)
+        prefix = options.get("prefix", "")
+        if prefix:
+            _check_prefix(prefix)
+            router_import = RouterImport(import_string, prefix)
+        else:
+            # Every request could need a router with no include prefix, unless
+            # a manifest says which paths its routes are under.
+            recorded = _manifest.find(import_string, self._manifest_file)
+            if recorded is None:
+                # Imported now (a failure fails here, as the import would):
+                # then it is included as the object it is.
+                router = RouterImport(import_string, "").resolve()
+                _manifest.recorded_import(import_string, router)
+                self._include_object(router, options)
+                return
+            router_import = RouterImport(import_string, recorded.prefix, recorded=recorded.prefix, check=recorded.check)
         _compat.validate_include_options(options)
         self._sync_declarations()
         settings = self._settings()
-        router_import = RouterImport(import_string, prefix)
         inclusion = Inclusion(router_import, options, settings)
         if _compat.INCLUDES_ARE_LIVE:
 
@@ -233,8 +251,9 @@ class Registering(APIRouter, Declaring):
                     context.dependency_overrides_provider = self.dependency_overrides_provider
                 return resolved, context
 
-            # Its include context's prefix, as FastAPI computes it.
-            inclusion.entry = _compat.DeferredInclude(settings.prefix + prefix, load)
+            # Its include context's prefix, as FastAPI computes it, and the
+            # manifest's: every path its routes may match starts with both.
+            inclusion.entry = _compat.DeferredInclude(settings.prefix + router_import.prefix, load)
         self._add_inclusion(inclusion)
         self._changed()
 

@@ -32,6 +32,7 @@ class LazyFastAPI(FastAPI):
         *,
         openapi_snapshot: str | os.PathLike[str] | None = None,
         warm_up: bool | WarmUp = False,
+        manifest: str | os.PathLike[str] | None = None,
         **kwargs: Any,
     ) -> None:
         """`openapi_snapshot`: a file written by `lazyrouter openapi --snapshot`.
@@ -42,9 +43,13 @@ class LazyFastAPI(FastAPI):
 
         `warm_up`: build the routes no request has needed yet in the
         background once the first request has been answered (see `WarmUp`).
+
+        `manifest`: a file written by `lazyrouter manifest module:app -o FILE`:
+        routers included by import string with no prefix (they declare their
+        own) are then imported on first need too (default: `LAZYROUTER_MANIFEST`).
         """
         super().__init__(**kwargs)
-        self.router = LazyRouter._from_router(self.router, warm_up=warm_up)
+        self.router = LazyRouter._from_router(self.router, warm_up=warm_up, manifest=manifest)
         self.openapi_snapshot = openapi_snapshot
         self._snapshot_version: int | None = None
 

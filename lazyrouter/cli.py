@@ -3,6 +3,8 @@
     lazyrouter check app.main:app [--json]      build every route, report all failures
     lazyrouter openapi app.main:app [-o FILE]   write the OpenAPI document
     lazyrouter profile app.main:app [--top N]   where start-up time goes
+    lazyrouter manifest app.main:app [-o FILE]  where routers included by import string live
+    lazyrouter lazify app.main:app [--write]    include router modules by import string
 
 Imported only when the command runs; nothing here is on the request path.
 """
@@ -23,7 +25,7 @@ from typing import Any, TextIO
 from fastapi import FastAPI
 from starlette.routing import BaseRoute
 
-from lazyrouter import _snapshot
+from lazyrouter import _lazify, _manifest, _snapshot
 from lazyrouter._declarations import import_object
 from lazyrouter._deferred import endpoint_location, prepare_route
 from lazyrouter.applications import LazyFastAPI
@@ -185,6 +187,36 @@ def command_openapi(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_manifest(args: argparse.Namespace) -> int:
+    with _manifest.record() as recording:
+        app = load_app(args.app)
+        for router in lazy_routers(app):
+            router.served_routes()  # imports the routers included by import string, to see what they include
+    document = _manifest.dump(args.app, recording.imported)
+    if args.output == "-":
+        print(document)
+    else:
+        with open(args.output, "w", encoding="utf-8") as output:
+            output.write(document + "\n")
+    entries = json.loads(document)["routers"]
+    for import_string, entry in entries.items():
+        where = f"under {entry['prefix']}" if entry["prefix"] else "imported at start: its routes share no path prefix"
+        print(f"{import_string}: {where}", file=sys.stderr)
+    if not entries:
+        print("No router is included by import string with no prefix: the manifest is empty.", file=sys.stderr)
+    return EXIT_OK
+
+
+def command_lazify(args: argparse.Namespace) -> int:
+    with _manifest.record() as recording:
+        app = load_app(args.app)
+    routers = lazy_routers(app)
+    if not routers:
+        raise LoadError(f"{args.app!r} is not served by a LazyRouter: only a LazyRouter includes import strings")
+    routes = [route for router in routers for route in router.served_routes()]
+    return _lazify.lazify(args.app, app, routes, recording, write=args.write, get=args.get)
+
+
 _IMPORT_TIME = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
 
 
@@ -304,6 +336,19 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("app")
     profile.add_argument("--top", type=int, default=10, help="how many of the slowest routes to list")
     profile.set_defaults(run=command_profile)
+    manifest = commands.add_parser(
+        "manifest", help="write where the routers included by import string with no prefix have their routes"
+    )
+    manifest.add_argument("app")
+    manifest.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
+    manifest.set_defaults(run=command_manifest)
+    lazify = commands.add_parser("lazify", help="include router modules by import string; prove nothing changes")
+    lazify.add_argument("app")
+    lazify.add_argument("--write", action="store_true", help="edit the files once the change is proven")
+    lazify.add_argument(
+        "--get", action="store_true", help="also send GET to every GET route (runs endpoints: use a test setup)"
+    )
+    lazify.set_defaults(run=command_lazify)
     return parser
 
 

@@ -50,7 +50,8 @@ class RouterImportError(LazyRouterError):
     def __init__(self, import_string: str, prefix: str, reason: str) -> None:
         self.import_string = import_string
         self.prefix = prefix
-        super().__init__(f"Could not import router {import_string!r} (included under {prefix!r}): {reason}")
+        where = f"included under {prefix!r}" if prefix else "included with no prefix"
+        super().__init__(f"Could not import router {import_string!r} ({where}): {reason}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.import_string, self.prefix, str(self).rsplit("): ", 1)[-1]))

@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import dataclasses
 import functools
+import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -69,7 +70,13 @@ class LazyRouter(Dispatching):
     segment trie, so only the few routes that can match are looked at.
     """
 
-    def __init__(self, *, warm_up: bool | WarmUp = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        warm_up: bool | WarmUp = False,
+        manifest: str | os.PathLike[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Takes every `APIRouter` argument, and:
 
         `warm_up`: once the app has answered its first request, build the
@@ -77,7 +84,13 @@ class LazyRouter(Dispatching):
         requests come first (`True`, or a `lazyrouter.WarmUp` with its delay and
         share of time). Runs within the app's lifespan; for the router that
         serves the app, or one included into a plain `FastAPI` app.
+
+        `manifest`: a file written by `lazyrouter manifest`, saying where the
+        routes of the routers this router includes by import string with no
+        prefix are, so that they too are imported on first need (default: the
+        file `LAZYROUTER_MANIFEST` names).
         """
+        self._manifest_file = manifest
         self.warm_up = warm_up_settings(warm_up)
         self._warm_up_run: WarmUpRun | None = None
         # Starlette's __init__ assigns `self.routes`; the setter needs these.

@@ -105,25 +105,35 @@ def _fill(
         if isinstance(item, IncludeSpec):
             child: Any = build_router(item.router, router_class, item_id)
             if import_strings and item.prefix:
-                child = _as_module(child)
-            kwargs: dict[str, Any] = {"prefix": item.prefix, "tags": list(item.tags)}
-            if item.guarded:
-                kwargs["dependencies"] = [Depends(_deny(item_id))]
-            if item.plain_text:
-                kwargs["default_response_class"] = PlainTextResponse
-            if item.deprecated is not None:
-                kwargs["deprecated"] = item.deprecated
-            if not item.include_in_schema:
-                kwargs["include_in_schema"] = False
-            if item.responses:
-                kwargs["responses"] = {418: {"description": f"teapot {item_id}"}}
-            router.include_router(child, **kwargs)
-        elif item.kind == "api":
-            router.add_api_route(item.path, _api_endpoint(item_id), methods=item.methods, status_code=item.status_code)
-        elif item.kind == "starlette":
-            router.add_route(item.path, _starlette_endpoint(item_id), methods=item.methods)
+                child = as_module(child)
+            router.include_router(child, **include_options(item, item_id))
         else:
-            router.mount(item.path, _mounted_app(item_id))
+            add_route(router, item, item_id)
+
+
+def include_options(item: IncludeSpec, item_id: str) -> dict[str, Any]:
+    """The include_router() arguments `item` describes."""
+    kwargs: dict[str, Any] = {"prefix": item.prefix, "tags": list(item.tags)}
+    if item.guarded:
+        kwargs["dependencies"] = [Depends(_deny(item_id))]
+    if item.plain_text:
+        kwargs["default_response_class"] = PlainTextResponse
+    if item.deprecated is not None:
+        kwargs["deprecated"] = item.deprecated
+    if not item.include_in_schema:
+        kwargs["include_in_schema"] = False
+    if item.responses:
+        kwargs["responses"] = {418: {"description": f"teapot {item_id}"}}
+    return kwargs
+
+
+def add_route(router: Any, item: RouteSpec, item_id: str) -> None:
+    if item.kind == "api":
+        router.add_api_route(item.path, _api_endpoint(item_id), methods=item.methods, status_code=item.status_code)
+    elif item.kind == "starlette":
+        router.add_route(item.path, _starlette_endpoint(item_id), methods=item.methods)
+    else:
+        router.mount(item.path, _mounted_app(item_id))
 
 
 def build_app(spec: RouterSpec, mode: str) -> FastAPI:
@@ -152,7 +162,7 @@ def build_app(spec: RouterSpec, mode: str) -> FastAPI:
     return app
 
 
-def _as_module(router: APIRouter) -> str:
+def as_module(router: APIRouter) -> str:
     """Put `router` in a new module and return its import string."""
     name = f"lazyrouter_test_module_{next(_module_numbers)}"
     module = types.ModuleType(name)
