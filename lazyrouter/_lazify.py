@@ -68,10 +68,11 @@ def plan(recording: _manifest.Recording) -> Plan:
         source = files.get(include.filename)
         if source is None:
             source = files[include.filename] = _Source.read(include.filename)
-        reason, call, import_string = _judge(include, router, source, sites)
-        if reason is not None or call is None or import_string is None:
-            result.kept.append((include.filename, include.lineno, reason or "?"))
+        verdict = _judge(include, router, source, sites)
+        if isinstance(verdict, str):
+            result.kept.append((include.filename, include.lineno, verdict))
             continue
+        call, import_string = verdict
         argument = _router_argument(call)
         (call_start, _), (start, end) = source.span(call), source.span(argument)
         before = source.segment(call)
@@ -92,25 +93,25 @@ def plan(recording: _manifest.Recording) -> Plan:
 
 def _judge(
     include: _manifest.Include, router: APIRouter, source: _Source, sites: Counter[tuple[str, int]]
-) -> tuple[str | None, ast.Call | None, str | None]:
-    """(why the include stays as it is, or None; its call; the router's import string)."""
+) -> str | tuple[ast.Call, str]:
+    """Why the include stays as it is, or its call and the router's import string."""
     if source.module is None:
-        return "its file is not a module the app imports", None, None
+        return "its file is not a module the app imports"
     if sites[include.filename, include.lineno] > 1:
-        return "this call includes several routers (in a loop?)", None, None
+        return "this call includes several routers (in a loop?)"
     if router.on_startup or router.on_shutdown or has_lifespan(router):
-        return "the router has a lifespan or startup/shutdown handlers, merged when it is included", None, None
+        return "the router has a lifespan or startup/shutdown handlers, merged when it is included"
     call = source.call_at(include.lineno)
     if call is None:
-        return "the include_router() call was not found on its line", None, None
+        return "the include_router() call was not found on its line"
     if not source.names_import(_router_argument(call), router):
-        return "its argument is not a name imported from the router's module", None, None
+        return "its argument is not a name imported from the router's module"
     import_string = _import_string(router, avoid=source.module)
     if import_string is None:
-        return "the router is not a module-level name of a module of its own", None, None
+        return "the router is not a module-level name of a module of its own"
     if not include.options.get("prefix") and not _manifest.route_prefix(router):
-        return "no include prefix, and its routes share no path prefix for a manifest to record", None, None
-    return None, call, import_string
+        return "no include prefix, and its routes share no path prefix for a manifest to record"
+    return call, import_string
 
 
 def _router_argument(call: ast.Call) -> ast.expr:
@@ -153,9 +154,10 @@ def _find_call(tree: ast.AST, lineno: int) -> ast.Call | None:
         and node.lineno <= lineno <= (node.end_lineno or node.lineno)
         and (node.args or any(keyword.arg == "router" for keyword in node.keywords))
     ]
-    if len({(call.lineno, call.col_offset) for call in calls}) != len(calls):
-        return None  # pragma: no cover - ast positions are unique
-    return min(calls, key=lambda call: (call.end_lineno or call.lineno) - call.lineno, default=None)
+    innermost = sorted(calls, key=lambda call: (call.end_lineno or call.lineno) - call.lineno)
+    if len(innermost) > 1 and innermost[0].lineno == innermost[1].lineno:
+        return None  # two calls on one line: which one ran is not known
+    return innermost[0] if innermost else None
 
 
 class _Source:
@@ -168,10 +170,9 @@ class _Source:
         self.tree = ast.parse(text)
         self.edits: list[tuple[int, int, str]] = []
         self.unused: list[ast.expr] = []
-        starts = [0]
-        for line in text.splitlines(keepends=True):
-            starts.append(starts[-1] + len(line))
-        self._starts = starts
+        # Where each line starts, as ast numbers lines (str.splitlines() also
+        # breaks at form feeds and the like).
+        self._starts = [0, *(index + 1 for index, character in enumerate(text) if character == "\n"), len(text)]
 
     @classmethod
     def read(cls, filename: str) -> _Source:

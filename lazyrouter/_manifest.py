@@ -259,12 +259,9 @@ def _route_paths(route: Any, prefix: str = "") -> Served:
 class Include:
     """One include_router() call, as made by the app's code."""
 
-    __slots__ = ("filename", "including", "lineno", "options", "router")
+    __slots__ = ("filename", "lineno", "options", "router")
 
-    def __init__(
-        self, including: APIRouter, router: APIRouter | str, options: dict[str, Any], filename: str, lineno: int
-    ) -> None:
-        self.including = including
+    def __init__(self, router: APIRouter | str, options: dict[str, Any], filename: str, lineno: int) -> None:
         self.router = router
         self.options = options
         self.filename = filename
@@ -279,10 +276,10 @@ class Recording:
         # Routers included by import string with no prefix, imported at include.
         self.imported: dict[str, APIRouter] = {}
 
-    def include(self, including: APIRouter, router: APIRouter | str, options: dict[str, Any]) -> None:
+    def include(self, router: APIRouter | str, options: dict[str, Any]) -> None:
         frame = _caller()
         filename, lineno = ("?", 0) if frame is None else (frame.f_code.co_filename, frame.f_lineno)
-        self.includes.append(Include(including, router, dict(options), filename, lineno))
+        self.includes.append(Include(router, dict(options), filename, lineno))
 
 
 forced: str | None = None

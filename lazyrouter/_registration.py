@@ -159,7 +159,7 @@ class Registering(APIRouter, Declaring):
         is imported now.
         """
         if _manifest.recording is not None:
-            _manifest.recording.include(self, router, kwargs)
+            _manifest.recording.include(router, kwargs)
         unknown = kwargs.keys() - _compat.INCLUDE_PARAMETERS
         if unknown:
             raise TypeError(f"include_router() got an unexpected keyword argument {sorted(unknown)[0]!r}")
