@@ -44,6 +44,7 @@ VARIANTS: tuple[str, ...] = (
     "lazy_assign",
     "lazy_optin",
     "lazy_modules",
+    "lazy_manifest",
     "lazy_snapshot",
     "floor",
 )
@@ -55,11 +56,14 @@ ALL_VARIANTS: tuple[str, ...] = VARIANTS + EXTRA_VARIANTS
 
 #: Variants that need ``import lazyrouter`` (the library under development).
 LAZYROUTER_VARIANTS: frozenset[str] = frozenset(
-    {"lazy_fastapi", "lazy_assign", "lazy_optin", "lazy_modules", "lazy_snapshot"}
+    {"lazy_fastapi", "lazy_assign", "lazy_optin", "lazy_modules", "lazy_manifest", "lazy_snapshot"}
 )
 #: Where ``lazy_snapshot`` reads its OpenAPI snapshot, inside the package; the
 #: harness writes it with ``lazyrouter openapi --snapshot`` (see SNAPSHOT_COMMAND).
 SNAPSHOT_FILE = "openapi.snapshot.json"
+#: Where ``lazy_manifest`` reads its manifest, inside the package; the harness
+#: writes it with ``lazyrouter manifest`` (as a build step would).
+MANIFEST_FILE = "lazyrouter-manifest.json"
 #: Variants that need the third-party ``fastapi_lazyrouter`` package.
 FASTAPI_LAZYROUTER_VARIANTS: frozenset[str] = frozenset({"fastapi_lazyrouter", "fastapi_lazyrouter_auto"})
 #: Variants whose models are plain (built at class-definition time).
@@ -81,6 +85,10 @@ VARIANT_DESCRIPTIONS: dict[str, str] = {
     ),
     "lazy_modules": (
         'LazyFastAPI + include_router("benchapp.routers.rNNNN:router", ...): router modules not imported by main'
+    ),
+    "lazy_manifest": (
+        'LazyFastAPI(manifest=...) + include_router("benchapp.routers.rNNNN:router"): each module\'s '
+        'LazyRouter(prefix="/rNNNN", tags=...) declares its prefix; none imported by main'
     ),
     "floor": "imports everything, builds no route but one trivial GET",
 }
@@ -631,6 +639,9 @@ def _router_line(variant: str, index: int) -> str | None:
         # Its README/docstring: the prefix is given to LazyApiRouter itself;
         # it is what the middleware matches request paths against.
         return f'router = LazyApiRouter(prefix="/r{index:04d}", tags=["r{index:04d}"])'
+    if variant == "lazy_manifest":
+        # As most apps write it: the router declares its prefix and tags.
+        return f'router = LazyRouter(prefix="/r{index:04d}", tags=["r{index:04d}"])'
     if variant in LAZYROUTER_VARIANTS:
         return "router = LazyRouter()"
     return "router = APIRouter()"
@@ -905,6 +916,18 @@ def render_main(size: SizeSpec, variant: str) -> str:
             f"app = LazyFastAPI({title})",
             "",
             *[f'app.include_router("{PACKAGE}.routers.{m}:router", prefix="/{m}", tags=["{m}"])' for m in names],
+        ]
+    elif variant == "lazy_manifest":
+        # Routers that declare their own prefix, included by import string
+        # with none: the manifest says where each one's routes are.
+        body = [
+            "from pathlib import Path",
+            "",
+            "from lazyrouter import LazyFastAPI",
+            "",
+            f"app = LazyFastAPI({title}, manifest=Path(__file__).with_name({MANIFEST_FILE!r}))",
+            "",
+            *[f'app.include_router("{PACKAGE}.routers.{m}:router")' for m in names],
         ]
     elif variant == "fastapi_lazyrouter":
         body = [

@@ -108,6 +108,8 @@ def prepare(size: str, plan: Iterable[tuple[str, Runtime]], workdir: Path, log: 
                 raise RuntimeError(f"generated code of {variant} does not compile: {pkg}")
             if variant == "lazy_snapshot":
                 write_snapshot(runtime, app_dir, pkg / generate.SNAPSHOT_FILE, log)
+            if variant == "lazy_manifest":
+                write_manifest(runtime, app_dir, pkg / generate.MANIFEST_FILE, log)
             apps[variant] = (app_dir, json.loads((pkg / "manifest.json").read_text()))
         app_dir, manifest = apps[variant]
         row = Row(variant, app_dir, manifest, runtime)
@@ -132,6 +134,23 @@ def write_snapshot(runtime: Runtime, app_dir: Path, path: Path, log: Log) -> Non
     if proc.returncode != 0:
         raise RuntimeError(f"lazyrouter openapi --snapshot failed:\n{proc.stderr[-2000:]}")
     log(f"  snapshot written in {time.perf_counter() - started:.1f}s")
+
+
+def write_manifest(runtime: Runtime, app_dir: Path, path: Path, log: Log) -> None:
+    """Write the manifest ``lazy_manifest`` reads, as a build step would."""
+    log(f"  writing the manifest of {app_dir.name} (lazyrouter manifest)")
+    command = [runtime.python, "-m", "lazyrouter", "manifest", "benchapp.main:app", "-o", str(path)]
+    proc = subprocess.run(
+        command,
+        env=child_env(app_dir, runtime.extra_paths),
+        cwd=app_dir,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"lazyrouter manifest failed:\n{proc.stderr[-2000:]}")
 
 
 def check_all(rows: Rows, scenario: str, log: Log) -> None:
