@@ -348,3 +348,13 @@ def test_differences_are_json_pointers() -> None:
     snapshot = {"a/b": [1, 2], "c": {"~": 0}, "gone": 1, "list": [1]}
     generated = {"a/b": [1, 3], "c": {"~": 1}, "new": 1, "list": [1, 1]}
     assert list(differences(snapshot, generated)) == ["#/a~1b/1", "#/c/~0", "#/gone", "#/list", "#/new"]
+
+
+def test_a_snapshot_behind_a_proxy_answers_as_the_generated_document(snapapp: Any) -> None:
+    assert main(["openapi", "snapapp:app", "--snapshot", "-o", "snapshot.json"]) == 0
+    generated = TestClient(snapapp.make_app(), root_path="/api").get("/openapi.json").json()
+    # Older FastAPI releases (0.128 among them) add the root path to app.servers before generating
+    # the document: the fingerprint sees it, and the document is generated.
+    served = TestClient(snapapp.make_app(openapi_snapshot="snapshot.json"), root_path="/api").get("/openapi.json")
+    assert served.json() == generated
+    assert generated["servers"] == [{"url": "/api"}]
