@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 from lazyrouter import _compat
 from lazyrouter._declarations import OBJECT, Branch, Declaration, Inclusion, RouterImport
 from lazyrouter._deferred import BuildContext
-from lazyrouter._index import CACHE_SIZE, CACHED_PATH_LENGTH, RouteIndex
+from lazyrouter._index import CACHE_SIZE, CACHED_PATH_LENGTH, ENTRY_ONLY, LOOK_INSIDE, RouteIndex
 from lazyrouter._registration import Registering
 from lazyrouter._serving import IncludeServing, PendingContext
 from lazyrouter._tree import Declaring, expand, has_frontends, lifted_items, plain_routers
@@ -292,14 +292,24 @@ async def _answered(warm_up: WarmUpRun, scope: Scope) -> AsyncIterator[None]:
         warm_up.request_answered()
 
 
-def _live_include(branch: Branch) -> bool:
+def _live_include(branch: Branch) -> int | None:
     """Whether every path below `branch`'s prefix goes to its include entry
-    (FastAPI >= 0.137), whatever the index holds: an include of a plain
-    APIRouter (FastAPI serves it live, routes added later too), or by import
-    string (imported for the request anyway; FastAPI finds its frontends
-    through the entry)."""
+    (FastAPI >= 0.137), whatever the index holds, and whether the index need
+    look inside (see `RouteIndex.pinned`):
+
+    - an include of a plain APIRouter: FastAPI serves it live, routes added
+      later too; the entry alone looks its routes up;
+    - of a LazyRouter under a prefix: its own index looks its routes up when
+      FastAPI asks the entry (`matches()`), so they are never lifted here;
+    - by import string: imported for the request anyway (FastAPI finds its
+      frontends through the entry), and looked into, which imports it.
+    """
     if not _compat.INCLUDES_ARE_LIVE:
-        return False
+        return None
     if isinstance(branch.router, RouterImport):
-        return True
-    return not isinstance(branch.router, Declaring)
+        return LOOK_INSIDE
+    if not isinstance(branch.router, Declaring) or branch.prefix:
+        return ENTRY_ONLY
+    # Included with no prefix, its routes may lie anywhere: the index lifts
+    # them, so that only the paths they can match reach the entry.
+    return None

@@ -22,6 +22,10 @@ from lazyrouter._trie import SegmentTrie
 
 CACHE_SIZE: Final = 1024
 CACHED_PATH_LENGTH: Final = 200
+LOOK_INSIDE: Final = 1
+"""A pinned include whose routes are looked up too (see `RouteIndex.pinned`)."""
+ENTRY_ONLY: Final = 2
+"""A pinned include whose routes its entry alone looks up: the index never lifts them."""
 """Longer paths are looked up every time, so the cache stays small."""
 
 Item = Declaration | Branch | None
@@ -52,7 +56,7 @@ class RouteIndex:
         expand: Callable[[Branch], list[Item]],
         *,
         cached: bool = True,
-        pinned: Callable[[Branch], bool] | None = None,
+        pinned: Callable[[Branch], int | None] | None = None,
     ) -> None:
         self.context = context
         self.version = version
@@ -60,7 +64,9 @@ class RouteIndex:
         self.lock = context.lock
         self.root = self._index((), items)
         # Includes whose every path below their prefix goes to the include
-        # entry (`grouped_candidates`): routers the index cannot see change.
+        # entry (`grouped_candidates`): routers the index cannot see change,
+        # or that look their routes up themselves. `pinned(branch)` is None,
+        # LOOK_INSIDE or ENTRY_ONLY.
         self.pinned = pinned
         self._branches = {order[0]: entry for order, entry in self.root.entries if isinstance(entry, Branch)}
         # Per instance: a cache on the class would keep every index (and app) alive.
@@ -138,8 +144,12 @@ class RouteIndex:
         """
         for order, entry in level.trie.lookup(path):
             if isinstance(entry, Branch):
-                if pins is not None and self.pinned is not None and self.pinned(entry):
+                pin = self.pinned(entry) if pins is not None and self.pinned is not None else None
+                if pin is not None:
+                    assert pins is not None
                     pins.add(order[0])
+                    if pin == ENTRY_ONLY:
+                        continue
                 if entry.level is None and not expand:
                     return False
                 if not self._lookup(self._expanded(order, entry), path, found, expand=expand, pins=pins):
