@@ -240,7 +240,7 @@ class Dispatching(Registering):
             self._included_indexes[key] = serving
         return serving
 
-    def _include_work(self, included: Any) -> Iterator[PendingContext]:
+    def _include_work(self, included: Any) -> Iterator[BaseRoute | PendingContext]:
         return self._included_serving(included).work()
 
     def _bind(self, app: Any) -> None:

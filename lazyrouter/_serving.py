@@ -85,7 +85,7 @@ class IncludeServing:
     def version(self) -> int:
         return self.index.version
 
-    def iter_routes(self) -> Iterator[PendingContext]:
+    def iter_routes(self) -> Iterator[BaseRoute | PendingContext]:
         return self.work()
 
     def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool:
@@ -221,7 +221,7 @@ class IncludeServing:
                 effective.append(context)
         return _compat.NarrowedInclude(self.reference(), effective)._handle_selected(scope, receive, send)  # type: ignore[no-any-return]
 
-    def work(self) -> Iterator[PendingContext]:
+    def work(self) -> Iterator[BaseRoute | PendingContext]:
         """What serving this include needs built, in order: each route and its
         context, then those of the LazyRouters it includes (plain routers are
         built; FastAPI builds their contexts)."""
@@ -230,22 +230,33 @@ class IncludeServing:
         if self.index is index:
             self.warmed = True
 
-    def _work(self) -> Iterator[PendingContext]:
+    def _work(self) -> Iterator[BaseRoute | PendingContext]:
         for number, entry in self.index.root_entries():
             if not isinstance(entry, Branch):
                 original = self.listed(number)
                 if original is not None:
                     yield PendingContext(self, original)
                 continue
-            router = entry.router
-            if isinstance(router, RouterImport):
-                try:
-                    router = router.resolve()
-                except LazyRouterError:
-                    continue  # requests under its prefix get the error
+            router = _resolved(entry)
+            if isinstance(router, BrokenRoute):
+                yield router
+                continue
             include_work = getattr(router, "_include_work", None)
             if include_work is not None:
                 yield from include_work(self._child(entry))
+
+
+def _resolved(branch: Branch) -> Any:
+    """The router `branch` includes, imported if need be; a `BrokenRoute` with
+    the error if that import fails: `resolve_all()` reports it, requests under
+    its prefix get it, a warm-up passes over it."""
+    router = branch.router
+    if not isinstance(router, RouterImport):
+        return router
+    try:
+        return router.resolve()
+    except LazyRouterError as error:
+        return BrokenRoute(branch.prefix, error)
 
 
 def _import_failed(branch: Branch) -> bool:
@@ -312,7 +323,11 @@ class ServedTree:
             if not isinstance(entry, Branch):
                 yield entry
                 continue
-            include_work = getattr(included_object(entry.router), "_include_work", None)
+            router = _resolved(entry)
+            if isinstance(router, BrokenRoute):
+                yield router
+                continue
+            include_work = getattr(router, "_include_work", None)
             if include_work is not None:  # a LazyRouter; plain routers are built
                 yield from include_work(entry.entry)
 

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import cast
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
@@ -165,6 +166,23 @@ def test_import_failures_answer_500_under_their_prefix_only(
     assert client.get("/users/1").json() == {"user": 1}
     with pytest.raises(RouterImportError):
         TestClient(app).get("/bad")
+
+
+@pytest.mark.parametrize("nested", [False, True], ids=["on-the-app", "in-an-included-router"])
+def test_resolve_all_reports_an_import_failure_and_builds_the_rest(shop: str, nested: bool) -> None:
+    app = make_app()
+    if nested:
+        router = LazyRouter()
+        router.include_router("lazyshop.broken:router", prefix="/bad")
+        app.include_router(router, prefix="/v1")
+    else:
+        app.include_router("lazyshop.broken:router", prefix="/bad")  # type: ignore[arg-type]  # a LazyFastAPI
+    router_of_app = cast(LazyRouter, app.router)
+    with pytest.raises(RouterImportError, match="database URL missing"):
+        router_of_app.resolve_all()
+    failures = [error for _, error in router_of_app.resolve_each() if error is not None]
+    assert [type(error) for error in failures] == [RouterImportError]
+    assert TestClient(app).get("/users/1").json() == {"user": 1}
 
 
 @pytest.mark.skipif(not hasattr(APIRouter, "frontend"), reason="frontend() is FastAPI >= 0.164")

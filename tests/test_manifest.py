@@ -366,11 +366,6 @@ def test_what_needs_every_route_imports_every_router(shop: Path) -> None:
     assert lazy_app().router.resolve_all().declared == 4
 
 
-@pytest.mark.xfail(
-    _compat.INCLUDES_ARE_LIVE,
-    reason="FastAPI >= 0.137: resolve_all() passes over an include whose import fails (ServedTree.iter_routes)",
-    strict=True,
-)
 def test_a_stale_manifest_fails_resolve_all(shop: Path) -> None:
     stale_users(shop, 'prefix="/users"', 'prefix="/people"')
     with pytest.raises(RouterImportError, match="records its routes under '/users', but they are under '/people'"):
