@@ -12,7 +12,7 @@ round by round, prints one table judged against the targets and draws it in
 ``--full`` is the whole comparison: every variant (also
 ``app.router = LazyRouter()``, opt-in routers, and fastapi-lazyrouter on
 FastAPI 0.163.2 from the ``bench-compat`` tox environment), Mangum events
-and ``/openapi.json``, a table per metric; 15 to 25 minutes on 2 cores.
+and ``/openapi.json``, a table per metric; about 15 minutes on 2 cores.
 
 Usage::
 
@@ -82,7 +82,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--full",
         action="store_true",
-        help="every variant, Mangum and /openapi.json, fastapi-lazyrouter on FastAPI 0.163 (15-25 min)",
+        help="every variant, Mangum and /openapi.json, fastapi-lazyrouter on FastAPI 0.163 (about 15 min)",
     )
     p.add_argument(
         "--size", action="append", choices=sorted(generate.SIZES), help="app size, repeatable (default: large)"
@@ -183,7 +183,7 @@ def runtimes(args: argparse.Namespace, notes: list[str]) -> tuple[Runtime, Runti
     compat: Runtime | None = None
     # 'auto' keeps fastapi-lazyrouter on the main interpreter when its FastAPI still works with it.
     broken = version_tuple(main.versions.get("fastapi")) >= FASTAPI_LAZYROUTER_BREAKS_AT
-    wanted = args.compat_python not in ("none", "auto") or (args.compat_python == "auto" and broken)
+    wanted = args.compat_python != "none" and (args.compat_python != "auto" or broken)
     if wanted and set(variants) & generate.FASTAPI_LAZYROUTER_VARIANTS:
         log(f"compat interpreter (--compat-python {args.compat_python})")
         # It imports lazyrouter from the checkout even if the main one has it installed.
@@ -205,7 +205,7 @@ def headline_footer(args: argparse.Namespace) -> list[str]:
     if not args.full:
         out.append(
             "full comparison (app.router =, opt-in routers, Mangum, /openapi.json, fastapi-lazyrouter on"
-            " FastAPI 0.163.2; 15-25 min): python bench/cold_start.py --full  (or: tox -e bench-compat,bench)"
+            " FastAPI 0.163.2; about 15 min): python bench/cold_start.py --full  (or: tox -e bench-compat,bench)"
         )
     return out
 

@@ -7,6 +7,8 @@ peak RSS per row, medians with min–max whiskers, the targets as lines.
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +79,8 @@ def headline_chart(size: str, rows: Rows, rounds: int, path: Path) -> Path:
     m = next(iter(rows.values())).manifest
     rt = next(iter(rows.values())).runtime
     fig.suptitle(
-        f"size {size}: {m['routes']} routes, {m['models']} models; FastAPI {rt.fastapi};"
-        f" median of {rounds} fresh processes (whiskers: min–max)",
+        f"size {size}: {m['routes']} routes, {m['models']} models; FastAPI {rt.fastapi}, {os.cpu_count()} cores,"
+        f" {time.strftime('%Y-%m-%d')}; median of {rounds} fresh processes (whiskers: min–max)",
         fontsize=9,
     )
     fig.tight_layout()

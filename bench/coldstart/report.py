@@ -14,7 +14,7 @@ from typing import Any
 import generate
 
 from coldstart.measure import same_clock_across_processes
-from coldstart.runtimes import Runtime, machine_description
+from coldstart.runtimes import Runtime, checkout_revision, machine_description
 from coldstart.targets import (
     BASELINE,
     FLOOR,
@@ -95,8 +95,8 @@ def headline(size: str, rows: Rows, rounds: int) -> str:
     out = [
         "",
         f"=== cold start to first response, size {size}: {app_line(rows)} ===",
-        f"{main.describe()}; {rounds_label(rounds)}, one fresh interpreter per run;"
-        " medians, ratios paired round by round",
+        f"{main.describe()}; {checkout_revision() or 'lazyrouter'}",
+        f"{rounds_label(rounds)}, one fresh interpreter per run; medians, ratios paired round by round",
         "",
         f"{'variant':<26}{'wiring':<32}{'first response':>14}  {'vs eager':<16}{'vs floor':<16}"
         f"{'peak RSS':>9}  vs eager",
@@ -163,7 +163,7 @@ def target_lines(rows: Rows) -> list[str]:
     for target, found, notes in verdicts(rows):
         for v in found:
             shown = "-" if v.ratio is None else f"{v.ratio:.3f}x"
-            lines.append(f"  {v.verdict:<8} {v.row:<20} {shown:>7} (limit {target.limit:.2f}x)  {target.label}")
+            lines.append(f"  {v.verdict:<8} {v.row:<20} {shown:>7} (limit {target.limit:g}x)  {target.label}")
         lines += [f"  note: {note}" for note in notes]
     return lines
 
@@ -301,7 +301,7 @@ def _markdown_targets(rows: Rows) -> list[str]:
         for v in (v for v in found if v.baseline_row in rows and v.ratio is not None):
             result = {"met": "met", "NOT met": "**not met**"}[v.verdict]
             out.append(
-                f"| {target.label} | `{v.row}` | {v.ratio:.3f}x | `{v.baseline_row}` | {target.limit:.2f}x | {result} |"
+                f"| {target.label} | `{v.row}` | {v.ratio:.3f}x | `{v.baseline_row}` | {target.limit:g}x | {result} |"
             )
         all_notes += notes
     return [*out, "", *(f"* {note}" for note in all_notes), *([""] if all_notes else [])]

@@ -194,8 +194,24 @@ def compat_runtime(
     return Runtime(suffix_for(versions), python, tuple(extra_paths), versions, origin), None
 
 
+def checkout_revision() -> str:
+    """``lazyrouter 2baf9ee`` (``+ uncommitted changes``), or ``""`` outside a git checkout."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--", "lazyrouter"], capture_output=True, text=True
+        )
+    except OSError:
+        return ""
+    if head.returncode != 0:
+        return ""
+    return f"lazyrouter {head.stdout.strip()}" + (" + uncommitted changes" if dirty.stdout.strip() else "")
+
+
 def machine_description(runtimes: Sequence[Runtime]) -> str:
-    """One line: CPU model, core count, Python and FastAPI versions, date."""
+    """One line: CPU model, core count, Python and FastAPI versions, the checkout, date."""
     cpu = ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -210,5 +226,6 @@ def machine_description(runtimes: Sequence[Runtime]) -> str:
     return (
         f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()};"
         f" Python {main.versions.get('python') or platform.python_version()}; {fastapi};"
-        f" Pydantic {main.versions.get('pydantic') or '?'}; {time.strftime('%Y-%m-%d')}"
+        f" Pydantic {main.versions.get('pydantic') or '?'}; {checkout_revision() or 'lazyrouter'};"
+        f" {time.strftime('%Y-%m-%d')}"
     )

@@ -41,7 +41,7 @@ WIRING: dict[str, str] = {
     "lazy_modules": "LazyFastAPI + import strings",
     "lazy_manifest": "import strings, routers' own prefixes",
     "lazy_snapshot": "LazyFastAPI + OpenAPI snapshot",
-    "floor": "floor: imports, no routes",
+    "floor": "imports every module, no routes",
 }
 
 
