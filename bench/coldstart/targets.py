@@ -39,7 +39,7 @@ WIRING: dict[str, str] = {
     "lazy_assign": "app.router = LazyRouter()",
     "lazy_optin": "FastAPI + LazyRouter routers",
     "lazy_modules": "LazyFastAPI + import strings",
-    "lazy_manifest": "import strings, routers' own prefixes",
+    "lazy_manifest": "import strings + manifest",
     "lazy_snapshot": "LazyFastAPI + OpenAPI snapshot",
     "floor": "imports every module, no routes",
 }
