@@ -14,7 +14,9 @@ Raw ASGI ``http`` scopes are sent straight to the app (no TestClient, no
 server).  Every probe is sent once first, so its route is built and
 caches are warm; then batches of N requests are timed with
 ``time.perf_counter`` (GC disabled, as ``timeit`` does) and the reported
-figure is the median over R batches of microseconds per request.
+figure is the median over R batches of microseconds per request.  The
+frameworks' batches alternate (eager, Starlette, lazyrouter, eager, ...), so
+a shared machine's changing load weighs on each alike.
 
 Probes: the first registered route, the last static route of the last
 router, the parameterized route of the middle router, and a 404.  A second
@@ -243,13 +245,19 @@ async def timed_batch(app: ASGIApp, path: str, n: int, method: str = "GET") -> f
             gc.enable()
 
 
-async def per_request_us(app: ASGIApp, path: str, repeats: int, target_s: float, method: str = "GET") -> float:
-    """Median over ``repeats`` batches of µs per request (N calibrated to ``target_s``)."""
+async def batch_size(app: ASGIApp, path: str, target_s: float, method: str = "GET") -> int:
+    """Requests per timed batch: enough for a batch to last ``target_s``."""
     n = 1
     while n < MAX_BATCH:
         if await timed_batch(app, path, n, method) >= target_s:
             break
         n *= 2
+    return n
+
+
+async def per_request_us(app: ASGIApp, path: str, repeats: int, target_s: float, method: str = "GET") -> float:
+    """Median over ``repeats`` batches of µs per request (N calibrated to ``target_s``)."""
+    n = await batch_size(app, path, target_s, method)
     samples = [await timed_batch(app, path, n, method) / n for _ in range(repeats)]
     return statistics.median(samples) * 1e6
 
@@ -302,21 +310,36 @@ def check_answer(framework: str, probe: str, path: str, status: int, body: bytes
         raise AssertionError(f"{framework} {probe} {path}: unexpected body {body[:100]!r}")
 
 
-async def measure_app(
-    framework: str, n_routes: int, layout: str, config: Config
-) -> tuple[dict[str, float], tuple[float, float], float]:
-    """Warm µs/request per probe, first-hit vs warm µs, and build time (s)."""
-    start = time.perf_counter()
-    app = build_app(framework, n_routes, layout)
-    build_s = time.perf_counter() - start
-    prebuild_middleware(app)
-    hits = await first_hit_us(app, first_hit_paths(n_routes, config.first_hit_samples))
-    results: dict[str, float] = {}
+async def measure_apps(
+    frameworks: list[str], n_routes: int, layout: str, config: Config
+) -> dict[str, tuple[dict[str, float], tuple[float, float], float]]:
+    """Per framework: warm µs/request per probe, first-hit vs warm µs, and
+    build time (s). The timed batches of the frameworks alternate, batch by
+    batch, so that a shared machine's load weighs on each alike."""
+    apps: dict[str, ASGIApp] = {}
+    hits: dict[str, tuple[float, float]] = {}
+    builds: dict[str, float] = {}
+    for framework in frameworks:
+        start = time.perf_counter()
+        apps[framework] = app = build_app(framework, n_routes, layout)
+        builds[framework] = time.perf_counter() - start
+        prebuild_middleware(app)
+        hits[framework] = await first_hit_us(app, first_hit_paths(n_routes, config.first_hit_samples))
+    warm: dict[str, dict[str, float]] = {framework: {} for framework in frameworks}
     for probe, (path, want, method) in probe_paths(n_routes).items():
-        status, body = await request_once(app, path, method)  # warm: route built
-        check_answer(framework, probe, path, status, body, want)
-        results[probe] = await per_request_us(app, path, config.repeats, config.batch_target_s, method)
-    return results, hits, build_s
+        batches = {}
+        for framework, app in apps.items():
+            status, body = await request_once(app, path, method)  # warm: route built
+            check_answer(framework, probe, path, status, body, want)
+            batches[framework] = await batch_size(app, path, config.batch_target_s, method)
+        samples: dict[str, list[float]] = {framework: [] for framework in frameworks}
+        for _ in range(config.repeats):
+            for framework, app in apps.items():
+                n = batches[framework]
+                samples[framework].append(await timed_batch(app, path, n, method) / n)
+        for framework in frameworks:
+            warm[framework][probe] = statistics.median(samples[framework]) * 1e6
+    return {framework: (warm[framework], hits[framework], builds[framework]) for framework in frameworks}
 
 
 async def measure_floor(config: Config) -> dict[str, float]:
@@ -414,16 +437,11 @@ async def run(config: Config, frameworks: list[str]) -> None:
     builds: dict[tuple[str, str, int], float] = {}
     for n in config.counts:
         for layout in LAYOUTS:
-            for f in frameworks:
-                t = time.perf_counter()
-                key = (f, layout, n)
-                warm[key], hits[key], builds[key] = await measure_app(f, n, layout, config)
-                print(
-                    f"  measured {f} {layout} {n} routes in {time.perf_counter() - t:.1f}s",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                gc.collect()
+            t = time.perf_counter()
+            for f, (warm_us, hit_us, build_s) in (await measure_apps(frameworks, n, layout, config)).items():
+                warm[(f, layout, n)], hits[(f, layout, n)], builds[(f, layout, n)] = warm_us, hit_us, build_s
+            print(f"  measured {layout} {n} routes in {time.perf_counter() - t:.1f}s", file=sys.stderr, flush=True)
+            gc.collect()
     floor = await measure_floor(config)
     print_tables(frameworks, config.counts, warm, hits, builds)
     print_targets(config.counts, warm, floor)
