@@ -45,7 +45,7 @@ from fastapi.datastructures import DefaultPlaceholder
 from pydantic.fields import FieldInfo
 
 from lazyrouter import _compat
-from lazyrouter._declarations import API_ROUTE, API_WEBSOCKET, OBJECT, Declaration, Inclusion, RouterImport
+from lazyrouter._declarations import OBJECT, Declaration, Inclusion, RouterImport
 
 __all__ = ("fingerprint", "dump", "read", "load", "compare", "differences")
 
@@ -68,11 +68,10 @@ def dump(document: dict[str, Any], app: FastAPI) -> str:
 
 def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], str]:
     """The snapshot's document and fingerprint; OSError or ValueError if unreadable."""
-    try:
-        snapshot = json.loads(Path(path).read_text(encoding="utf-8"))
-        return dict(snapshot["openapi"]), str(snapshot["fingerprint"])
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"not a snapshot: {type(exc).__name__}: {exc}") from exc
+    snapshot = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(snapshot, dict) or "fingerprint" not in snapshot or not isinstance(snapshot.get("openapi"), dict):
+        raise ValueError("not a snapshot: write one with `lazyrouter openapi --snapshot`")
+    return snapshot["openapi"], str(snapshot["fingerprint"])
 
 
 def load(path: str | os.PathLike[str], app: FastAPI) -> dict[str, Any] | None:
@@ -164,10 +163,7 @@ class _Describer:
     def declaration(self, declaration: Declaration) -> str:
         if declaration.kind == OBJECT:
             return f"object {type(declaration.endpoint).__qualname__} " + self.route(declaration.endpoint)
-        if declaration.kind in (API_ROUTE, API_WEBSOCKET):
-            endpoint = self.callable(declaration.endpoint, documented=True)
-        else:
-            endpoint = self.stable(declaration.endpoint)
+        endpoint = self.callable(declaration.endpoint, documented=True)
         owner = "" if declaration.owner is None else self.settings(declaration.owner)
         return f"{declaration.kind} {declaration.path} {endpoint} {self.stable(declaration.options)} {owner}"
 

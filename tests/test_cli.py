@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -330,3 +331,18 @@ def test_importing_the_main_module_runs_no_command() -> None:
     sys.modules.pop("lazyrouter.__main__", None)
     module = importlib.import_module("lazyrouter.__main__")
     assert module.main is main
+
+
+def test_profile_reports_the_rest_when_the_interpreter_times_no_import(
+    apps: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An interpreter without `-X importtime` (PyPy) prints no import time.
+    silent = shutil.which("true")
+    if silent is None:
+        pytest.skip("no `true` command")
+    monkeypatch.setattr(sys, "executable", silent)
+    assert main(["profile", "healthyapp:app"]) == 0
+    output = capsys.readouterr().out
+    assert "  import " not in output
+    assert "(import of healthyapp:app in this process: " in output
+    assert "Routes: 1 declared lazily" in output

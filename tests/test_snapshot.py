@@ -138,6 +138,21 @@ def test_a_missing_snapshot_is_a_warning_not_an_error(caplog: pytest.LogCaptureF
     assert "cannot be used" in caplog.text
 
 
+@pytest.mark.parametrize("written", ["document", "[]", '{"fingerprint": "0"}'])
+def test_a_file_that_is_not_a_snapshot_is_a_warning(
+    snapapp: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture, written: str
+) -> None:
+    if written == "document":  # the mistake to expect: written without --snapshot
+        assert main(["openapi", "snapapp:app", "-o", "snapshot.json"]) == 0
+    else:
+        (tmp_path / "snapshot.json").write_text(written)
+    with caplog.at_level(logging.WARNING, logger="lazyrouter"):
+        document = TestClient(snapapp.make_app(openapi_snapshot="snapshot.json")).get("/openapi.json").json()
+    assert "/items/{item_id}" in document["paths"]
+    expected = "snapshot.json cannot be used (not a snapshot: write one with `lazyrouter openapi --snapshot`)"
+    assert expected in caplog.text
+
+
 def test_the_fingerprint_is_the_same_in_every_process(snapapp: Any, tmp_path: Path) -> None:
     code = "import snapapp; from lazyrouter._snapshot import fingerprint; print(fingerprint(snapapp.app))"
     run = [sys.executable, "-c", code]
@@ -312,6 +327,17 @@ DIFFERENT = [
         "router.get('/')(lambda q=Query('a', max_length=3): q)",
         "router.get('/')(lambda q=Query('a', max_length=4): q)",
         id="query-default",
+    ),
+    pytest.param(
+        """
+        def user() -> "OnlyTypeCheckersSee": ...
+        router.get("/", dependencies=[Depends(user)])(lambda: 1)
+        """,
+        """
+        def user() -> "OnlyTypeCheckersSeeThis": ...
+        router.get("/", dependencies=[Depends(user)])(lambda: 1)
+        """,
+        id="unresolved-string-annotation",
     ),
     pytest.param(
         "router.get('/', response_model=Item | None)(lambda: None)",
