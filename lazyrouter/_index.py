@@ -267,6 +267,20 @@ class RouteIndex:
         """Every route, in order, lifting each branch only when the walk reaches it."""
         return self._iter_routes(self.root)
 
+    def listed_routes(self, kept: Callable[[Branch], BaseRoute | None]) -> list[BaseRoute]:
+        """`routes`, with the top-level includes that `kept` returns an entry for
+        listed as that entry instead of lifted."""
+        with self.lock:
+            listed: list[BaseRoute] = []
+            for order, entry in self.root.entries:
+                if not isinstance(entry, Branch):
+                    listed.append(entry)
+                elif (instead := kept(entry)) is not None:
+                    listed.append(instead)
+                else:
+                    listed.extend(self._iter_routes(self._expanded(order, entry)))
+            return listed
+
     def _iter_routes(self, level: _Level) -> Iterator[BaseRoute]:
         for order, entry in level.entries:
             if isinstance(entry, Branch):

@@ -93,6 +93,20 @@ def has_frontends(router: APIRouter | RouterImport, seen: set[int] | None = None
     return any(has_frontends(child, seen) for child in nested)
 
 
+def holds_lazy_router(router: APIRouter, seen: set[int] | None = None) -> bool:
+    """Whether a plain APIRouter includes a LazyRouter, at any depth (FastAPI >= 0.137)."""
+    seen = set() if seen is None else seen
+    if id(router) in seen:
+        return False
+    seen.add(id(router))
+    for route in router.routes:
+        if _compat.is_include_entry(route):
+            child = route.original_router  # type: ignore[attr-defined]
+            if isinstance(child, Declaring) or holds_lazy_router(child, seen):
+                return True
+    return False
+
+
 def as_declared(item: Any) -> Any:
     """A declaration, or its route once that exists and is not as declared:
     built, or written to by user code. Including the router then reads the

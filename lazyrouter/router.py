@@ -26,7 +26,7 @@ from lazyrouter._lifting import declaration_for_route
 from lazyrouter._registration import HANDLER_LISTS
 from lazyrouter._route_list import RouteList
 from lazyrouter._serving import IncludeServing, ServedTree
-from lazyrouter._tree import count_declared, sum_stat
+from lazyrouter._tree import Declaring, count_declared, holds_lazy_router, included_object, sum_stat
 from lazyrouter._warmup import WarmUp, WarmUpRun, WarmUpTarget, warm_up_settings
 from lazyrouter.exceptions import LazyRouterError
 
@@ -140,7 +140,7 @@ class LazyRouter(Dispatching):
         router's: every change to it changes what the router serves.
         """
         if _LIST_SERVED_ROUTES.get():
-            return self.served_routes()
+            return self._document_routes()
         if not self._edited and self._route_list_version != self._version:
             version = self._version
             self._route_list.replace_contents(self._listed_routes())
@@ -170,6 +170,17 @@ class LazyRouter(Dispatching):
         include (and imports those included by import string); builds nothing.
         """
         return self._current_index(plain_routers_read=True).routes
+
+    def _document_routes(self) -> list[BaseRoute]:
+        """What LazyFastAPI generates its OpenAPI document from: the served
+        routes, built once for the document and the requests alike. On FastAPI
+        >= 0.137 a plain APIRouter this router includes stays its include
+        entry: FastAPI's walk builds the effective contexts its requests are
+        served with (lifted copies would be built for the document alone)."""
+        index = self._current_index(plain_routers_read=True)
+        if not _compat.INCLUDES_ARE_LIVE:
+            return index.routes
+        return index.listed_routes(_plain_include_entry)
 
     def _routes_edited(self, routes: RouteList) -> None:
         # Served as it stands from the next request on (see _current_index).
@@ -279,3 +290,12 @@ class LazyRouter(Dispatching):
         if frozen is None or not _compat.same_settings(self, frozen):
             frozen = self._frozen = _compat.frozen_settings(self, _lazy_state())
         return frozen
+
+
+def _plain_include_entry(branch: Branch) -> BaseRoute | None:
+    """The FastAPI include entry of a plain APIRouter (imported, if included by
+    import string) holding no LazyRouter: FastAPI's walk serves it as it is."""
+    router = included_object(branch.router)
+    if router is None or isinstance(router, Declaring) or holds_lazy_router(router):
+        return None
+    return branch.entry

@@ -241,10 +241,9 @@ def test_generated_routers_equal_eager(mode: str, tmp_path: Path) -> None:
 
 
 _LIFTED_FOR_THE_DOCUMENT = (
-    "LazyFastAPI.openapi() reads .routes under listing_served_routes(): served_routes() lifts the "
-    "includes of plain APIRouters too, into copies of their routes (already built at declaration) "
-    "built again for the document only, while requests are served by FastAPI's effective contexts, "
-    "which FastAPI's own walk would have built for the document and shared (13 analyses more)"
+    "LazyFastAPI generates /openapi.json from copies of a LazyRouter's routes lifted through their "
+    "includes (plain APIRouters stay FastAPI's include entries, whose contexts requests reuse): the "
+    "/notes/{note_id} route a request built is built once more, as its copy for the document (1 more)"
 )
 _CONTEXT_BUILT_TWICE = (
     "the effective context a request built for /notes/{note_id} (a LazyRouter's route) stays in "
