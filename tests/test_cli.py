@@ -156,8 +156,24 @@ EAGER_APP = """
         return {"id": item_id}
 """
 
+PARTIAL_APP = """
+    from functools import partial
+    from pydantic import BaseModel
+    from lazyrouter import LazyFastAPI
+
+    class Item(BaseModel):
+        name: str
+
+    def model_in_path(item: Item, flag: bool) -> Item:
+        return item
+
+    app = LazyFastAPI()
+    app.get("/items/{item}")(partial(model_in_path, flag=True))
+"""
+
 APPS = {
     "brokenapp": BROKEN_APP,
+    "partialapp": PARTIAL_APP,
     "eagerapp": EAGER_APP,
     "healthyapp": HEALTHY_APP,
     "plainapp": PLAIN_APP,
@@ -206,6 +222,11 @@ def test_check_prints_a_plain_report_and_exit_status(apps: Path, capsys: pytest.
     output = capsys.readouterr().out
     assert "ERROR: GET /api/items/{item}\n    endpoint brokenapp:model_in_path at " in output
     assert output.splitlines()[-1] == "10 routes checked: 2 errors, 2 warnings"
+
+
+def test_check_names_the_function_a_partial_endpoint_calls(apps: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "partialapp:app"]) == 1
+    assert f"    endpoint partialapp:model_in_path at {apps / 'partialapp.py'}:9\n" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
