@@ -91,3 +91,7 @@ def test_lookup_returns_exactly_the_matching_templates(
 
     expected = [str(i) for i, (segments, catch_all) in enumerate(templates) if matches(segments, catch_all)]
     assert trie.lookup("/" + "/".join(path)) == expected
+
+
+def test_the_parameter_key_reads_as_param_in_debug_output() -> None:
+    assert repr(["users", PARAM]) == "['users', PARAM]"
