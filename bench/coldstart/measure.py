@@ -121,27 +121,20 @@ def write_snapshot(runtime: Runtime, app_dir: Path, path: Path, log: Log) -> Non
     """Write the OpenAPI snapshot ``lazy_snapshot`` serves, as a build step would."""
     log(f"  writing the OpenAPI snapshot of {app_dir.name} (lazyrouter openapi --snapshot)")
     started = time.perf_counter()
-    command = [runtime.python, "-m", "lazyrouter", "openapi", "benchapp.main:app", "--snapshot", "-o", str(path)]
-    proc = subprocess.run(
-        command,
-        env=child_env(app_dir, runtime.extra_paths),
-        cwd=app_dir,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT_S,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"lazyrouter openapi --snapshot failed:\n{proc.stderr[-2000:]}")
+    _build_step(runtime, app_dir, ["openapi", "benchapp.main:app", "--snapshot", "-o", str(path)])
     log(f"  snapshot written in {time.perf_counter() - started:.1f}s")
 
 
 def write_manifest(runtime: Runtime, app_dir: Path, path: Path, log: Log) -> None:
     """Write the manifest ``lazy_manifest`` reads, as a build step would."""
     log(f"  writing the manifest of {app_dir.name} (lazyrouter manifest)")
-    command = [runtime.python, "-m", "lazyrouter", "manifest", "benchapp.main:app", "-o", str(path)]
+    _build_step(runtime, app_dir, ["manifest", "benchapp.main:app", "-o", str(path)])
+
+
+def _build_step(runtime: Runtime, app_dir: Path, arguments: list[str]) -> None:
+    """Run `lazyrouter ARGUMENTS` in the app's directory, as a packaging step would."""
     proc = subprocess.run(
-        command,
+        [runtime.python, "-m", "lazyrouter", *arguments],
         env=child_env(app_dir, runtime.extra_paths),
         cwd=app_dir,
         stdin=subprocess.DEVNULL,
@@ -150,7 +143,7 @@ def write_manifest(runtime: Runtime, app_dir: Path, path: Path, log: Log) -> Non
         timeout=CHILD_TIMEOUT_S,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"lazyrouter manifest failed:\n{proc.stderr[-2000:]}")
+        raise RuntimeError(f"lazyrouter {' '.join(arguments[:1])} failed:\n{proc.stderr[-2000:]}")
 
 
 def check_all(rows: Rows, scenario: str, log: Log) -> None:
