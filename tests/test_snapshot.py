@@ -246,7 +246,8 @@ def test_the_fingerprint_of_the_same_declarations_is_the_same(snapapp: Any) -> N
 def fingerprint_of(source: str) -> str:
     """The fingerprint of `router` as `source` declares it, in a module named shop."""
     namespace: dict[str, Any] = {"__name__": "shop"}
-    exec(textwrap.dedent(PRELUDE) + textwrap.dedent(source), namespace)
+    # Compiled as written: not under this module's `from __future__ import annotations`.
+    exec(compile(textwrap.dedent(PRELUDE) + textwrap.dedent(source), "shop.py", "exec", dont_inherit=True), namespace)
     return fingerprint(namespace["router"])
 
 
