@@ -328,6 +328,12 @@ def test_a_snapshot_needs_a_lazy_app(apps: Path, capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().err == expected
 
 
+def test_lazify_needs_a_lazy_router(apps: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lazify", "eagerapp:app"]) == 2
+    expected = "lazyrouter: 'eagerapp:app' is not served by a LazyRouter: only a LazyRouter includes import strings\n"
+    assert capsys.readouterr().err == expected
+
+
 def test_profile_of_an_app_no_lazy_router_serves(apps: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["profile", "eagerapp:app"]) == 0
     output = capsys.readouterr().out
