@@ -244,15 +244,27 @@ async def measure_apps(
     return {framework: (warm[framework], hits[framework], builds[framework]) for framework in frameworks}
 
 
-async def measure_floor(config: Config) -> dict[str, float]:
+async def measure_floor(config: Config) -> dict[str, tuple[float, float]]:
     """FastAPI's own floor per probe kind (µs/request), on the apps of
-    ``routing_apps.build_floor``."""
-    floor: dict[str, float] = {}
+    ``routing_apps.build_floor``, with eager FastAPI's one-router-per-resource
+    app of the smallest size on the same probe: their batches alternate, so
+    the ratio of the two holds on a loaded machine."""
+    eager = build_app(BASELINE, config.counts[0], "routers")
+    prebuild_middleware(eager)
+    floor: dict[str, tuple[float, float]] = {}
     for probe in FLOOR_PROBES:
         app, probe_path = build_floor(probe)
         prebuild_middleware(app)
+        eager_path = probe_paths(config.counts[0])[probe][0]
         await request_once(app, probe_path)
-        floor[probe] = await per_request_us(app, probe_path, config.repeats, config.batch_target_s)
+        await request_once(eager, eager_path)
+        pairs = ((app, probe_path), (eager, eager_path))
+        batches = [await batch_size(target, path, config.batch_target_s) for target, path in pairs]
+        samples: tuple[list[float], list[float]] = ([], [])
+        for _ in range(config.repeats):
+            for (target, path), n, found in zip(pairs, batches, samples, strict=True):
+                found.append(await timed_batch(target, path, n) / n)
+        floor[probe] = (statistics.median(samples[0]) * 1e6, statistics.median(samples[1]) * 1e6)
     return floor
 
 

@@ -70,20 +70,16 @@ FLAT_SIZES: tuple[int, ...] = (5_000, 10_000)
 
 
 def print_targets(
-    counts: tuple[int, ...], warm: dict[tuple[str, str, int], dict[str, float]], floor: dict[str, float]
+    counts: tuple[int, ...],
+    warm: dict[tuple[str, str, int], dict[str, float]],
+    floor: dict[str, tuple[float, float]],
 ) -> None:
     """The routing targets for lazyrouter, met or not, per layout and probe."""
-    print("\nFastAPI's floor: an eager app holding only the probed route (us/request)")
-    for probe, value in floor.items():
-        print(f"  {probe:<6} {value:7.1f}")
-    for n in counts:
-        eager = warm.get((BASELINE, "routers", n), {})
-        if n in EAGER_SIZES and "first" in eager and "first" in floor:
-            limit = EAGER_LIMITS["routers"] * eager["first"]
-            print(
-                f"  [routers {n:>6}] first route: {EAGER_LIMITS['routers']:.1f}x eager = {limit:.1f} us, "
-                f"{limit / floor['first']:.2f}x the floor"
-            )
+    print(f"\nFastAPI's floor: an eager app holding only the probed route, beside eager at {counts[0]} routes")
+    print(f"  {'probe':<6} {'floor us':>9} {'eager (routers) us':>19} {'0.8x eager / floor':>19}")
+    for probe, (alone, eager) in floor.items():
+        limit = EAGER_LIMITS["routers"] * eager
+        print(f"  {probe:<6} {alone:9.1f} {eager:19.1f} {limit / alone:18.2f}x")
     print("\ntargets for lazyrouter (ratios of median us/request)")
     met = total = 0
     for layout in LAYOUTS:
