@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from lazyrouter import _snapshot
 from lazyrouter._warmup import WarmUp
 from lazyrouter.router import LazyRouter, listing_served_routes
 
@@ -67,6 +66,9 @@ class LazyFastAPI(FastAPI):
         if self.openapi_snapshot is not None:
             version = self.router._get_routes_version()
             if self._snapshot_version is None:
+                # Imported here: an app without a snapshot never pays for it.
+                from lazyrouter import _snapshot
+
                 document = _snapshot.load(self.openapi_snapshot, self)
                 if document is None:
                     self.openapi_snapshot = None  # stale or unreadable: generate from now on
