@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute
 
 from lazyrouter import _lazify, _manifest, _snapshot
 from lazyrouter._declarations import import_object
-from lazyrouter._deferred import endpoint_location, prepare_route
+from lazyrouter._deferred import BrokenRoute, endpoint_location, prepare_route
 from lazyrouter.applications import LazyFastAPI
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 from lazyrouter.router import LazyRouter
@@ -173,12 +173,17 @@ def _snapshot_problems(app: FastAPI) -> Iterator[Problem]:
 
 def command_openapi(args: argparse.Namespace) -> int:
     app = load_app(args.app)
-    if args.snapshot:
-        if not isinstance(app.router, LazyRouter):
-            raise LoadError(f"{args.app!r} is not served by a LazyRouter: a snapshot needs LazyFastAPI")
-        document = _snapshot.dump(app.openapi(), app)
-    else:
-        document = json.dumps(app.openapi(), indent=2, sort_keys=False)
+    if args.snapshot and not isinstance(app.router, LazyRouter):
+        raise LoadError(f"{args.app!r} is not served by a LazyRouter: a snapshot needs LazyFastAPI")
+    generated = app.openapi()  # imports every router included by import string
+    served = (route for router in lazy_routers(app) for route in router.served_routes())
+    failed = [route for route in served if isinstance(route, BrokenRoute)]
+    if failed:
+        # Their routes would be missing from the document: none is written.
+        for route in failed:
+            print(f"ERROR: {route.error}", file=sys.stderr)
+        return EXIT_ERRORS
+    document = _snapshot.dump(generated, app) if args.snapshot else json.dumps(generated, indent=2, sort_keys=False)
     if args.output == "-":
         print(document)
     else:

@@ -317,6 +317,26 @@ def test_check_shows_progress_on_a_terminal(
     assert json.loads(capsys.readouterr().out) == {"routes": 30, "problems": []}
 
 
+@pytest.mark.parametrize("snapshot", [False, True], ids=["document", "snapshot"])
+def test_openapi_refuses_to_write_a_document_missing_a_router_it_could_not_import(
+    apps: Path, snapshot: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (apps / "importsbroken.py").write_text(
+        "from lazyrouter import LazyFastAPI\n"
+        "app = LazyFastAPI()\n"
+        "app.include_router('nosuchmodule.routers:router', prefix='/gone')\n"
+        "app.get('/here')(lambda: None)\n"
+    )
+    try:
+        assert main(["openapi", "importsbroken:app", "-o", "out.json", *(["--snapshot"] if snapshot else [])]) == 1
+    finally:
+        sys.modules.pop("importsbroken", None)
+    assert not (apps / "out.json").exists()
+    assert "ERROR: Could not import router 'nosuchmodule.routers:router' (included under '/gone')" in (
+        capsys.readouterr().err
+    )
+
+
 def test_openapi_prints_the_document_by_default(apps: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["openapi", "healthyapp:app"]) == 0
     assert json.loads(capsys.readouterr().out)["info"]["title"] == "Healthy"
