@@ -181,8 +181,8 @@ class Dispatching(Registering):
             self.__dict__["_views"] = None
 
     def _frontend_entries(self, index: RouteIndex) -> list[tuple[int, Branch]]:
-        """The includes with frontends (FastAPI >= 0.164): FastAPI finds those
-        through the include entries of `routes`, whatever the path."""
+        """The includes with frontends (FastAPI >= 0.164) or hosts: FastAPI
+        finds those through the include entries of `routes`, whatever the path."""
         cached = self._frontends
         if cached is None or cached[0] is not index:
             entries = [(number, entry) for number, entry in index.root_entries() if isinstance(entry, Branch)]

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.routing import Host
 
 from lazyrouter import _compat
 from lazyrouter._declarations import OBJECT, Branch, Chain, Declaration, Inclusion, RouterImport
@@ -76,8 +77,10 @@ def lifted_items(
 
 
 def has_frontends(router: APIRouter | RouterImport, seen: set[int] | None = None) -> bool:
-    """Whether `router`, or a router it includes, has `frontend()` routes
-    (FastAPI >= 0.164), read without listing or building any route."""
+    """Whether `router`, or a router it includes, has routes FastAPI >= 0.137
+    matches whatever the path under the include's prefix: `frontend()` routes
+    (FastAPI >= 0.164), and hosts (an included `Host` matches on the host
+    alone). Read without listing or building any route."""
     if isinstance(router, RouterImport):
         return False  # not imported to look: its entry is a candidate under its prefix anyway
     seen = set() if seen is None else seen
@@ -87,9 +90,13 @@ def has_frontends(router: APIRouter | RouterImport, seen: set[int] | None = None
     if _compat.has_own_frontends(router):
         return True
     if isinstance(router, Declaring):
+        own = [item.endpoint for item in router._declarations if isinstance(item, Declaration) and item.kind == OBJECT]
         nested = [item.router for item in router._declarations if isinstance(item, Inclusion)]
     else:
-        nested = [route.original_router for route in router.routes if _compat.is_include_entry(route)]  # type: ignore[attr-defined]
+        own = list(router.routes)
+        nested = [route.original_router for route in own if _compat.is_include_entry(route)]
+    if any(isinstance(route, Host) for route in own):
+        return True
     return any(has_frontends(child, seen) for child in nested)
 
 

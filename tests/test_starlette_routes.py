@@ -5,13 +5,11 @@ the include's prefix."""
 
 from __future__ import annotations
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from lazyrouter._compat import INCLUDES_ARE_LIVE
 from tests.modes import new_app, new_router
 
 REQUESTS = [
@@ -66,14 +64,8 @@ def test_hosts_mounts_and_starlette_routes_answer_as_eagerly(mode: str) -> None:
     assert answers(build(mode)) == expected
 
 
-def test_an_included_host_outside_the_include_prefix_answers_as_eagerly(
-    mode: str, request: pytest.FixtureRequest
-) -> None:
+def test_an_included_host_outside_the_include_prefix_answers_as_eagerly(mode: str) -> None:
     # FastAPI >= 0.137 matches an included router's Host on the host alone, and its
-    # include then answers 404 for a path outside the prefix; lazyrouter looks for
-    # the host only under the prefix, so the root mount answers instead.
-    if INCLUDES_ARE_LIVE and mode in ("lazy_app", "assign"):
-        reason = "an included Host is a candidate only under the include's prefix"
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
+    # include then answers 404 for a path outside the prefix (not the root mount).
     outside = [("http://api.example.com", "/inner")]
     assert answers(build(mode), outside) == answers(build("eager"), outside)
