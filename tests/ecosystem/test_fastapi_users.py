@@ -4,7 +4,7 @@ that needs the current user, and a router of the app's own guarded by it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from enum import Enum
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -18,11 +18,11 @@ from fastapi_users.db import SQLAlchemyBaseUserTable, SQLAlchemyUserDatabase
 from fastapi_users.password import PasswordHelper
 from pwdlib import PasswordHash
 from pwdlib.hashers.bcrypt import BcryptHasher
-from sqlalchemy import Integer, create_engine
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import Integer
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.pool import NullPool
 
+from tests.ecosystem.databases import async_sessions
 from tests.ecosystem.shop import (
     LAZY_MODES,
     Builds,
@@ -137,18 +137,6 @@ def users_routers(mode: str) -> UsersRouters:
     )
 
 
-def session_factory(database: Path) -> Callable[[], AsyncIterator[AsyncSession]]:
-    Base.metadata.create_all(create_engine(f"sqlite:///{database}"))
-    # A connection per session: TestClient runs each request in an event loop of its own.
-    sessions = async_sessionmaker(create_async_engine(f"sqlite+aiosqlite:///{database}", poolclass=NullPool))
-
-    async def get_session() -> AsyncIterator[AsyncSession]:
-        async with sessions() as session:
-            yield session
-
-    return get_session
-
-
 def make_app(mode: str, database: Path) -> FastAPI:
     app = app_for(mode)
     routers = None if mode == "import_strings" else users_routers(mode)
@@ -162,7 +150,7 @@ def make_app(mode: str, database: Path) -> FastAPI:
     async def authenticated_route(user: User = Depends(current_active_user)) -> dict[str, str]:
         return {"message": f"Hello {user.email}!"}
 
-    app.dependency_overrides[get_async_session] = session_factory(database)
+    app.dependency_overrides[get_async_session] = async_sessions(Base.metadata, database)
     return app
 
 

@@ -3,7 +3,7 @@ delete endpoints for a SQLAlchemy model, on SQLite (aiosqlite)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +12,11 @@ from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from fastcrud import crud_router
 from pydantic import BaseModel
-from sqlalchemy import Integer, String, create_engine
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import Integer, String
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.pool import NullPool
 
+from tests.ecosystem.databases import async_sessions
 from tests.ecosystem.shop import LAZY_MODES, SetUp, app_for, counting_builds, include_module, optin_is_lazy
 
 MODULE = "tests.ecosystem.crud_items"
@@ -59,25 +59,13 @@ def items_router() -> APIRouter:
     )
 
 
-def session_factory(database: Path) -> Callable[[], AsyncIterator[AsyncSession]]:
-    Base.metadata.create_all(create_engine(f"sqlite:///{database}"))
-    # A connection per session: TestClient runs each request in an event loop of its own.
-    sessions = async_sessionmaker(create_async_engine(f"sqlite+aiosqlite:///{database}", poolclass=NullPool))
-
-    async def get_session_override() -> AsyncIterator[AsyncSession]:
-        async with sessions() as session:
-            yield session
-
-    return get_session_override
-
-
 def make_app(mode: str, database: Path) -> FastAPI:
     app = app_for(mode)
     if mode == "import_strings":
         include_module(app, MODULE, prefix="/v1")
     else:
         app.include_router(items_router(), prefix="/v1")
-    app.dependency_overrides[get_session] = session_factory(database)
+    app.dependency_overrides[get_session] = async_sessions(Base.metadata, database)
     return app
 
 
