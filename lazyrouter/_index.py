@@ -246,8 +246,7 @@ class RouteIndex:
     @property
     def routes(self) -> list[BaseRoute]:
         """Every route, in order (lifts every branch)."""
-        with self.lock:
-            return list(self._iter_routes(self.root))
+        return self.listed_routes(_lifted)
 
     def url_path_for(self, name: str, path_params: dict[str, Any]) -> URLPath:
         """Starlette's reverse lookup, expanding branches only as far as needed.
@@ -287,3 +286,8 @@ class RouteIndex:
                 yield from self._iter_routes(self._expanded(order, entry))
             else:
                 yield entry
+
+
+def _lifted(branch: Branch) -> None:
+    """For `listed_routes()`: every include lifted."""
+    return None

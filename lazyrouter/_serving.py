@@ -39,7 +39,7 @@ from lazyrouter._deferred import (
     prepare_route,
 )
 from lazyrouter._index import RouteIndex
-from lazyrouter._tree import included_object
+from lazyrouter._tree import imported_or_broken, included_object
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 
 SKELETONS: Final = 32
@@ -237,26 +237,13 @@ class IncludeServing:
                 if original is not None:
                     yield PendingContext(self, original)
                 continue
-            router = _resolved(entry)
+            router = imported_or_broken(entry)
             if isinstance(router, BrokenRoute):
                 yield router
                 continue
             include_work = getattr(router, "_include_work", None)
             if include_work is not None:
                 yield from include_work(self._child(entry))
-
-
-def _resolved(branch: Branch) -> Any:
-    """The router `branch` includes, imported if need be; a `BrokenRoute` with
-    the error if that import fails: `resolve_all()` reports it, requests under
-    its prefix get it, a warm-up passes over it."""
-    router = branch.router
-    if not isinstance(router, RouterImport):
-        return router
-    try:
-        return router.resolve()
-    except LazyRouterError as error:
-        return BrokenRoute(branch.prefix, error)
 
 
 def _import_failed(branch: Branch) -> bool:
@@ -323,7 +310,7 @@ class ServedTree:
             if not isinstance(entry, Branch):
                 yield entry
                 continue
-            router = _resolved(entry)
+            router = imported_or_broken(entry)
             if isinstance(router, BrokenRoute):
                 yield router
                 continue

@@ -130,17 +130,28 @@ def as_declared(item: Any) -> Any:
 def expand(branch: Branch) -> list[Item]:
     router = branch.router
     if isinstance(router, RouterImport):
-        if router.router is None:
-            try:
-                resolved = router.resolve()
-            except LazyRouterError as error:
-                # Requests under the prefix fail with this error; others never see it.
-                return [Declaration(OBJECT, branch.prefix, BrokenRoute(branch.prefix, error), {}, None)]
-            including_router = branch.including
-            if isinstance(resolved, Declaring) and isinstance(including_router, Declaring):
-                resolved._parents.append(weakref.ref(including_router))
-        router = router.resolve()
+        first_import = router.router is None
+        resolved = imported_or_broken(branch)
+        if isinstance(resolved, BrokenRoute):
+            return [Declaration(OBJECT, branch.prefix, resolved, {}, None)]
+        including_router = branch.including
+        if first_import and isinstance(resolved, Declaring) and isinstance(including_router, Declaring):
+            resolved._parents.append(weakref.ref(including_router))
+        router = resolved
     return lifted_items(router, branch.chain, branch.snapshot, final=branch.final, included=branch.included)
+
+
+def imported_or_broken(branch: Branch) -> APIRouter | BrokenRoute:
+    """The router `branch` includes, imported if need be; a `BrokenRoute` with
+    the error if that import fails: requests under its prefix get the error,
+    others never see it, `resolve_all()` reports it, a warm-up passes over it."""
+    router = branch.router
+    if not isinstance(router, RouterImport):
+        return router
+    try:
+        return router.resolve()
+    except LazyRouterError as error:
+        return BrokenRoute(branch.prefix, error)
 
 
 def sum_stat(router: Declaring, name: str, seen: set[int] | None = None) -> Any:
