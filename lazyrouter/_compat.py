@@ -197,6 +197,7 @@ if _IncludedRouter is not None:
             return self._loaded()[1]
 
         def matches(self, scope: Scope) -> Any:
+            scope.setdefault("fastapi", {})  # as FastAPI's entry makes it, asked to match
             if not self._under_prefix(get_route_path(scope)):
                 return starlette.routing.Match.NONE, {}
             try:
@@ -291,6 +292,80 @@ if _IncludedRouter is not None:
         """A context for a route that stands for a failed import: FastAPI
         matches and serves it as it is (as it does a Starlette route)."""
         return _EffectiveRouteContext(original_route=route, starlette_route=route)
+
+
+# The direct path (see `_direct`) stands in for FastAPI's dispatch of a request
+# to a static API route: `APIRouter.app()`'s FULL branch, and through an include
+# `_IncludedRouter.matches()`, `handle()` and `_handle_selected()`. Their code
+# was compared release by release: every one from 0.138.0 to 0.165.0 leaves
+# what the direct path leaves when no form limits apply, telemetry is off and
+# the child scope holds no "fastapi" key. 0.137 has no `APIRouter.app()` of
+# its own, and Starlette's (1.x) sets `scope["route"]` first: no direct path
+# there, nor on releases not yet compared.
+DIRECT_PATH = (0, 138) <= FASTAPI_VERSION < (0, 166) and "app" in APIRouter.__dict__
+# From 0.142.1 on, `APIRoute.handle()` serves an effective context with the
+# context's own `app`, once it checked the method.
+CONTEXT_APP_SERVES = (0, 142, 1) <= FASTAPI_VERSION
+SCOPE_KEY = "fastapi"
+CONTEXT_KEY: str | None = getattr(fastapi.routing, "_FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY", None)
+INCLUDED_KEY: str | None = getattr(fastapi.routing, "_FASTAPI_INCLUDED_ROUTER_KEY", None)
+TELEMETRY_KEY = "fastapi.telemetry"
+
+
+_apply_router_form_limits = getattr(fastapi.routing, "_apply_router_form_limits", None)
+
+
+def apply_form_limits(scope: Scope, router: APIRouter) -> None:
+    """What `APIRouter.app()` does first (0.165): record the router's form
+    limits in `scope["fastapi"]`. Doing it twice leaves the same limits."""
+    limits = router.__dict__.get("form_limits")
+    if limits and _apply_router_form_limits is not None:
+        _apply_router_form_limits(scope, limits)
+
+
+def _own(cls: type, name: str, module: str) -> Any:
+    """`cls.name` if it is still the function `module` defines (not patched)."""
+    function = getattr(cls, name, None)
+    return function if getattr(function, "__module__", None) == module else None
+
+
+# The route matching and handling the direct path stands in for: Starlette's,
+# and FastAPI's APIRoute overrides (`matches()` adds `route` to the child
+# scope; `handle()` takes the effective context's way only when the scope
+# carries one).
+_STARLETTE_ROUTE_MATCHES = _own(starlette.routing.Route, "matches", "starlette.routing")
+_STARLETTE_ROUTE_HANDLE = _own(starlette.routing.Route, "handle", "starlette.routing")
+_API_ROUTE_MATCHES = _own(fastapi.routing.APIRoute, "matches", "fastapi.routing")
+_API_ROUTE_HANDLE = _own(fastapi.routing.APIRoute, "handle", "fastapi.routing")
+
+
+def matches_as_fastapi(route: Any) -> bool:
+    """Whether an APIRoute matches with FastAPI's and Starlette's own code."""
+    return (
+        _API_ROUTE_MATCHES is not None
+        and type(route).matches is _API_ROUTE_MATCHES
+        and "matches" not in route.__dict__
+        and getattr(super(fastapi.routing.APIRoute, route).matches, "__func__", None) is _STARLETTE_ROUTE_MATCHES
+    )
+
+
+def handles_as_fastapi(route: Any) -> bool:
+    """Whether an APIRoute is handled by FastAPI's and Starlette's own code:
+    for a request whose method it takes, that code awaits `route.app` (no
+    effective context in the scope) or the context's `app` (one for `route`,
+    `CONTEXT_APP_SERVES`)."""
+    return (
+        _API_ROUTE_HANDLE is not None
+        and _STARLETTE_ROUTE_HANDLE is not None
+        and type(route).handle is _API_ROUTE_HANDLE
+        and "handle" not in route.__dict__
+        and getattr(super(fastapi.routing.APIRoute, route).handle, "__func__", None) is _STARLETTE_ROUTE_HANDLE
+    )
+
+
+def plain_include_entry(entry: object) -> bool:
+    """Whether `entry` is FastAPI's own `_IncludedRouter` (not a subclass)."""
+    return _IncludedRouter is not None and type(entry) is _IncludedRouter
 
 
 def has_own_frontends(router: APIRouter) -> bool:

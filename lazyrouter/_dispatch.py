@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 from lazyrouter import _compat
 from lazyrouter._declarations import OBJECT, Branch, Declaration, Inclusion, RouterImport
 from lazyrouter._deferred import BuildContext
+from lazyrouter._direct import INCLUDE_ASKED, NOT_YET, Direct, direct_route
 from lazyrouter._index import CACHE_SIZE, CACHED_PATH_LENGTH, ENTRY_ONLY, LOOK_INSIDE, RouteIndex
 from lazyrouter._registration import Registering
 from lazyrouter._serving import IncludeServing, PendingContext
@@ -31,14 +32,23 @@ from lazyrouter._warmup import WarmUpRun
 
 @dataclasses.dataclass(eq=False, slots=True)
 class _Views:
-    """The views `Dispatching._view()` made for one version of an index."""
+    """What `Dispatching._served()` made for one version of an index."""
 
     index: RouteIndex
     version: int
-    http: dict[str, APIRouter] = dataclasses.field(default_factory=dict)
-    websocket: dict[str, APIRouter] = dataclasses.field(default_factory=dict)
+    http: dict[str, _Served] = dataclasses.field(default_factory=dict)
+    websocket: dict[str, _Served] = dataclasses.field(default_factory=dict)
     shared: dict[tuple[int, ...], APIRouter] = dataclasses.field(default_factory=dict)
     """Views by the ids of the routes they list."""
+
+
+@dataclasses.dataclass(eq=False, slots=True)
+class _Served:
+    """How the router serves one path: the view FastAPI's dispatch runs over,
+    and the direct route that stands in for it (see `_direct`)."""
+
+    view: APIRouter
+    direct: Direct | str | None = NOT_YET
 
 
 # Private attributes FastAPI's dispatch reads besides the public ones.
@@ -54,6 +64,7 @@ class Dispatching(Registering):
     _warm_up_run: WarmUpRun | None
     _views: _Views | None
     _frontends: tuple[RouteIndex, list[tuple[int, Branch]]] | None
+    _first_include_at: tuple[RouteIndex, int | None] | None
     _included_indexes: dict[int, IncludeServing]
     _plain_versions: tuple[int, ...] | None
     _plain_routers: tuple[int, list[APIRouter]] | None
@@ -101,14 +112,34 @@ class Dispatching(Registering):
         if scope["type"] == "lifespan":
             return super().app(scope, receive, send)
         if "router" not in scope:
+            # FastAPI's dispatch applies the router's form limits first (which
+            # makes `scope["fastapi"]`), then names the router.
+            _compat.apply_form_limits(scope, self)
             scope["router"] = self
-        view = self._view(scope)
+        served = self._served(scope)
         warm_up = self._warm_up_run
         if warm_up is None:
+            direct = served.direct
+            if direct is NOT_YET:
+                direct = self._direct_for(served, scope)
+            if direct is not None:
+                answer = direct.serve(scope, receive, send)  # type: ignore[union-attr]
+                if answer is not None:
+                    return answer
             # FastAPI's own dispatch, over the only routes that can match this path
             # or its redirect_slashes twin: same answer as scanning them all.
-            return APIRouter.app(view, scope, receive, send)
-        return self._app_warming_up(warm_up, view, scope, receive, send)
+            return APIRouter.app(served.view, scope, receive, send)
+        return self._app_warming_up(warm_up, served.view, scope, receive, send)
+
+    def _direct_for(self, served: _Served, scope: Scope) -> Direct | None:
+        routes = served.view.routes
+        asks_include = bool(routes) and routes[0] is INCLUDE_ASKED
+        first = routes[1] if asks_include and len(routes) > 1 else routes[0] if routes and not asks_include else None
+        direct = (
+            direct_route(self, served, first, _compat.get_route_path(scope), scope, asks_include) if first else None
+        )
+        served.direct = direct
+        return None if direct is NOT_YET else direct  # type: ignore[return-value]
 
     async def _app_warming_up(
         self, warm_up: WarmUpRun, view: APIRouter, scope: Scope, receive: Receive, send: Send
@@ -118,7 +149,7 @@ class Dispatching(Registering):
             await warm_up.wait_until_ready(self._current_index(), route_path, self._redirect_path(scope, route_path))
             await APIRouter.app(view, scope, receive, send)
 
-    def _view(self, scope: Scope) -> APIRouter:
+    def _served(self, scope: Scope) -> _Served:
         """This router as FastAPI's dispatch sees it for a request: listing only
         the routes that may match its path or the path's redirect_slashes twin
         (on FastAPI >= 0.137: its own routes, and the entries of the includes
@@ -134,14 +165,16 @@ class Dispatching(Registering):
         route_path = _compat.get_route_path(scope)
         # Only HTTP requests have a redirect_slashes twin.
         by_path = views.http if scope["type"] == "http" else views.websocket
-        view = by_path.get(route_path)
-        if view is None:
-            view = self._new_view(views, route_path, self._redirect_path(scope, route_path))
+        served = by_path.get(route_path)
+        if served is None:
+            served = _Served(self._new_view(views, route_path, self._redirect_path(scope, route_path)))
             if len(route_path) <= CACHED_PATH_LENGTH:
                 if len(by_path) >= CACHE_SIZE:
                     by_path.clear()
-                by_path[route_path] = view
-        return view
+                by_path[route_path] = served
+            else:
+                served.direct = None  # not remembered: nothing to stand in for
+        return served
 
     def _redirect_path(self, scope: Scope, route_path: str) -> str | None:
         """The path FastAPI's dispatch tries when nothing matches (`redirect_slashes`)."""
@@ -161,6 +194,12 @@ class Dispatching(Registering):
                 missing = [(number, branch, None) for number, branch in pinned if number not in present]
                 grouped = sorted([*grouped, *missing], key=lambda candidate: candidate[0])
             routes = [route if branch is None else branch.entry for _, branch, route in grouped]
+            first_include = self._first_include(index)
+            if first_include is not None and all(number != first_include for number, _, _ in grouped):
+                # FastAPI's dispatch asks that include entry to match (which makes
+                # `scope["fastapi"]`) if no route before it does.
+                at = sum(1 for number, _, _ in grouped if number < first_include)
+                routes.insert(at, INCLUDE_ASKED)
         else:
             routes = index.candidates(route_path, redirect_path)
         key = tuple(map(id, routes))
@@ -179,6 +218,18 @@ class Dispatching(Registering):
         # one FastAPI's dispatch reads is rebound (`router.redirect_slashes = False`).
         if not name.startswith("_") or name in _DISPATCH_STATE:
             self.__dict__["_views"] = None
+
+    def _first_include(self, index: RouteIndex) -> int | None:
+        """The position of the router's first include entry (FastAPI >= 0.137)."""
+        cached = self._first_include_at
+        if cached is None or cached[0] is not index:
+            numbers = (
+                number
+                for number, entry in index.root_entries()
+                if _compat.is_include_entry(entry.entry if isinstance(entry, Branch) else entry)
+            )
+            cached = self._first_include_at = (index, next(numbers, None))
+        return cached[1]
 
     def _frontend_entries(self, index: RouteIndex) -> list[tuple[int, Branch]]:
         """The includes with frontends (FastAPI >= 0.164) or hosts: FastAPI

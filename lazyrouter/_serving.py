@@ -137,6 +137,11 @@ class IncludeServing:
         self._last = (key, found)
         return found
 
+    def leading(self, route_path: str) -> tuple[str, Any, Any] | None:
+        """The first candidate for `route_path`, whatever the request."""
+        skeleton = self._skeletons(route_path)
+        return skeleton[0] if skeleton else None
+
     def _skeleton(self, route_path: str) -> tuple[tuple[str, Any, Any], ...]:
         """The candidates for `route_path` before the scope is looked at: what
         the index finds, with the route `.routes` lists for each."""

@@ -114,6 +114,7 @@ class LazyRouter(Dispatching):
         self._plain_versions: tuple[int, ...] | None = None
         self._plain_routers: tuple[int, list[APIRouter]] | None = None
         self._frontends: tuple[RouteIndex, list[tuple[int, Branch]]] | None = None
+        self._first_include_at: tuple[RouteIndex, int | None] | None = None
         self._bound = False
         self._serves_app = False  # the router of a FastAPI app, not included by one
         # include_router() merges lifespans even when every one is FastAPI's

@@ -38,11 +38,30 @@ def authenticated(x_token: str | None = Header(default=None)) -> None:
         raise HTTPException(status_code=401, detail="not authenticated")
 
 
+def _scope_shape(request: Request) -> list[Any]:
+    """What dispatch left in the scope, as far as it is the same in two apps:
+    the keys in order, those of `scope["fastapi"]`, and how the objects there
+    stand to each other and to the app."""
+    scope = request.scope
+    fastapi_scope = scope.get("fastapi", {})
+    context = fastapi_scope.get("effective_route_context")
+    included = fastapi_scope.get("included_router")
+    return [
+        list(scope),
+        list(fastapi_scope),
+        scope["router"] is request.app.router,
+        scope["endpoint"] is scope["route"].endpoint,
+        scope["path_params"],
+        None if context is None else (type(context).__name__, context.original_route is scope["route"]),
+        None if included is None else (type(included).__name__, any(included is route for route in request.app.routes)),
+    ]
+
+
 def _endpoint(number: int) -> Callable[..., Any]:
     def endpoint(request: Request) -> dict[str, Any]:
         # Not scope["route"].path: FastAPI >= 0.137 serves an included route as
         # the original object, lazyrouter as its own copy (see test_live_objects).
-        return {"endpoint": number, "name": request.scope["route"].name}
+        return {"endpoint": number, "name": request.scope["route"].name, "scope": _scope_shape(request)}
 
     endpoint.__name__ = f"endpoint_{number}"
     return endpoint
@@ -77,7 +96,14 @@ operations = st.one_of(
         st.sampled_from(["operation_id", "hide", "head", "rename"]),
     ),
     st.tuples(st.just("list_op"), owners, st.sampled_from(["pop", "reverse", "sort", "append_raw", "remove_first"])),
-    st.tuples(st.just("request"), st.sampled_from(["GET", "POST", "HEAD"]), st.integers(0, 100), st.booleans()),
+    st.tuples(
+        st.just("request"),
+        st.sampled_from(["GET", "POST", "HEAD"]),
+        st.integers(0, 100),
+        st.booleans(),
+        # Again: the first request to a path builds, later ones take the direct path.
+        st.integers(1, 3),
+    ),
 )
 
 REQUEST_PATHS = sorted(
@@ -98,6 +124,8 @@ class Program:
         self.app = new_app(mode)
         self.routers = [new_router(mode) for _ in range(ROUTERS)]
         self.included: set[int] = set()
+        self.includes: dict[int, list[tuple[int, str]]] = {}  # child: [(parent, prefix)]
+        self.declarations: list[tuple[int, str]] = []
         self.declared = 0
         self.client: TestClient | None = None
         self.seen: list[Any] = []
@@ -116,6 +144,7 @@ class Program:
         self.declared += 1
         dependencies = [Depends(authenticated)] if protected else None
         self.owner(owner).add_api_route(path, endpoint, methods=methods, dependencies=dependencies)
+        self.declarations.append((owner, path.replace("{item_id}", "1")))
 
     def include(self, child: int, parent: int, prefix: str, protected: bool) -> None:
         # Each router once, and only into the app or a router with a lower
@@ -125,6 +154,16 @@ class Program:
         dependencies = [Depends(authenticated)] if protected else None
         self.owner(parent).include_router(self.routers[child], prefix=prefix, dependencies=dependencies)
         self.included.add(child)
+        self.includes.setdefault(child, []).append((parent, prefix))
+
+    def prefixes(self, owner: int) -> list[str]:
+        """Where the routes declared on `owner` are served (as far as includes tell)."""
+        if owner < 0:
+            return [""]
+        return [outer + prefix for parent, prefix in self.includes.get(owner, []) for outer in self.prefixes(parent)]
+
+    def declared_paths(self) -> list[str]:
+        return [prefix + path for owner, path in self.declarations for prefix in self.prefixes(owner)]
 
     def router_write(self, index: int, write: str) -> None:
         router = self.routers[index]
@@ -187,12 +226,17 @@ class Program:
         else:
             del routes[0]
 
-    def request(self, method: str, pick: int, authorized: bool) -> None:
+    def request(self, method: str, pick: int, authorized: bool, times: int = 1) -> None:
         if self.client is None:
             self.client = TestClient(self.app)
-        path = REQUEST_PATHS[pick % len(REQUEST_PATHS)]
-        response = self.client.request(method, path, headers=TOKEN if authorized else {})
-        self.seen.append((method, path, response.status_code, response.headers.get("allow"), response.content))
+        # Half the picks go to a path a declaration serves, or should.
+        declared = self.declared_paths()
+        path = (
+            declared[pick // 2 % len(declared)] if declared and pick % 2 else REQUEST_PATHS[pick % len(REQUEST_PATHS)]
+        )
+        for _ in range(times):
+            response = self.client.request(method, path, headers=TOKEN if authorized else {})
+            self.seen.append((method, path, response.status_code, response.headers.get("allow"), response.content))
 
     def observe(self) -> list[Any]:
         client = self.client or TestClient(self.app)

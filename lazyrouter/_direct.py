@@ -1,0 +1,211 @@
+"""The direct path: a request to a static API route the index already found.
+
+For such a request FastAPI's dispatch loops over the router's routes, matches
+the route (through an include, twice, and through the included router's own
+`matches()`), leaves in the scope what matching found, and ends in a call it
+could have made at once: the route's ASGI app (a route of the router) or the
+route's `handle()` with the include's effective context in `scope["fastapi"]`
+(a route of an included LazyRouter, FastAPI >= 0.137). Once the route is
+built that outcome is known: a *direct route* leaves the same keys in the
+scope, in the same order, and makes the same call.
+
+It is taken only where nothing FastAPI would run instead could answer
+otherwise: a built APIRoute whose matching (and, for a route of the router,
+handling) is FastAPI's own code, a path with no parameters, a method the
+route takes, no form limits, no telemetry and no warm-up in progress, and,
+through an include, FastAPI's own `_IncludedRouter` entry of a LazyRouter
+whose routes have not changed since. Every other request goes FastAPI's way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
+
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Match
+from starlette.types import Receive, Scope, Send
+
+from lazyrouter import _compat
+from lazyrouter._deferred import is_deferred
+
+if TYPE_CHECKING:
+    from lazyrouter._dispatch import Dispatching
+    from lazyrouter._serving import IncludeServing
+
+
+class _IncludeAsked(BaseRoute):
+    """Where a view lists an include entry FastAPI's dispatch would ask to
+    match and lazyrouter knows cannot: asking makes `scope["fastapi"]`, and
+    nothing else that lasts (FastAPI >= 0.137)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        scope.setdefault(_compat.SCOPE_KEY, {})
+        return Match.NONE, {}
+
+    def __repr__(self) -> str:
+        return "<an include entry FastAPI would ask>"
+
+
+INCLUDE_ASKED: Final = _IncludeAsked()
+
+NOT_YET: Final = "not yet"
+"""No direct route for the path until its route is built (or its include served)."""
+
+
+class DirectRoute:
+    """A static route of the router itself, served as `APIRouter.app` ends up
+    serving it: the child scope `Route.matches()` makes, then `route.app`."""
+
+    __slots__ = ("asks_include", "regex", "route")
+
+    def __init__(self, route: APIRoute, asks_include: bool) -> None:
+        self.route = route
+        self.regex = route.path_regex
+        self.asks_include = asks_include
+
+    def serve(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None] | None:
+        """The route's answer, or None: FastAPI's way for this request."""
+        route = self.route
+        methods = route.methods
+        if (
+            not methods
+            or scope["method"] not in methods
+            # Starlette matches with the regex, whatever `path` says.
+            or route.path_regex is not self.regex
+            or scope.get(_compat.TELEMETRY_KEY) is not None
+            or _context_route(scope) is route
+        ):
+            return None
+        if self.asks_include:
+            scope.setdefault(_compat.SCOPE_KEY, {})
+        scope.update({"endpoint": route.endpoint, "path_params": dict(scope.get("path_params", {})), "route": route})
+        return cast(Coroutine[Any, Any, None], route.app(scope, receive, send))
+
+
+class DirectInclude:
+    """A static route of a LazyRouter included by the router, served as
+    FastAPI's `_IncludedRouter` ends up serving it (`_handle_selected()`):
+    the include entry and the effective context in `scope["fastapi"]`, the
+    child scope of the context's match, then the route's own `handle()`."""
+
+    __slots__ = ("context", "entry", "known", "route", "router", "served", "serves_app", "version")
+
+    def __init__(self, served: Served, entry: Any, router: Dispatching, route: APIRoute, context: Any) -> None:
+        self.served = served
+        self.entry = entry
+        self.router = router
+        self.version = router._version
+        self.route = route
+        self.context = context
+        self.known = entry.__dict__.get("_effective_candidates")
+        # What the route's `handle()` would do with the context, done here.
+        self.serves_app = _compat.CONTEXT_APP_SERVES and _compat.handles_as_fastapi(route)
+
+    def serve(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None] | None:
+        """The route's answer, or None: FastAPI's way for this request."""
+        context = self.context
+        router = self.router
+        if (
+            router._version != self.version
+            or router._warm_up_run is not None
+            # FastAPI's own walk of the include made the contexts that serve from now on.
+            or self.entry.__dict__.get("_effective_candidates") is not self.known
+        ):
+            self.served.direct = NOT_YET  # found again, for the routes as they are
+            return None
+        methods = context.methods
+        if not methods or scope["method"] not in methods or scope.get(_compat.TELEMETRY_KEY) is not None:
+            return None
+        fastapi_scope = scope.setdefault(_compat.SCOPE_KEY, {})
+        fastapi_scope[_compat.INCLUDED_KEY] = self.entry
+        route = self.route
+        scope.update({"endpoint": context.endpoint, "path_params": dict(scope.get("path_params", {})), "route": route})
+        fastapi_scope[_compat.CONTEXT_KEY] = context
+        if self.serves_app:
+            return context.app(scope, receive, send)  # type: ignore[no-any-return]
+        return route.handle(scope, receive, send)
+
+
+Direct = DirectRoute | DirectInclude
+
+
+class Served(Protocol):
+    """Where a direct route is kept (`_dispatch._Served`)."""
+
+    direct: Direct | str | None
+
+
+def direct_route(
+    router: Dispatching, served: Served, first: Any, route_path: str, scope: Scope, asks_include: bool
+) -> Direct | str | None:
+    """The direct route for `route_path`, whose candidates `first` leads
+    (None: FastAPI's way for good; `NOT_YET`: ask again next request).
+    `asks_include`: FastAPI's dispatch asks an include entry before `first`."""
+    if not _compat.DIRECT_PATH or scope["type"] != "http" or getattr(router, "form_limits", None):
+        return None
+    if isinstance(first, APIRoute):
+        if is_deferred(first):
+            return NOT_YET
+        if not (_compat.matches_as_fastapi(first) and _compat.handles_as_fastapi(first)):
+            return None
+        if not first.methods or first.param_convertors or first.path_regex.match(route_path) is None:
+            return None
+        return DirectRoute(first, asks_include)
+    if _compat.plain_include_entry(first):
+        return _direct_include(served, first, route_path)
+    return None
+
+
+def _direct_include(served: Served, entry: Any, route_path: str) -> DirectInclude | str | None:
+    from lazyrouter._dispatch import Dispatching
+    from lazyrouter._serving import MATCHED
+
+    router = entry.original_router
+    if not isinstance(router, Dispatching) or _overrides_hooks(router):
+        return None
+    if getattr(entry.include_context, "form_limits", None):
+        return None
+    if router._warm_up_run is not None:
+        return NOT_YET
+    serving: IncludeServing = router._included_serving(entry)
+    # The first candidate whatever the method: one the route takes makes it FULL.
+    leading = serving.leading(route_path)
+    if leading is None or leading[0] != MATCHED or not isinstance(leading[1], APIRoute):
+        return None
+    route = leading[1]
+    if is_deferred(route):
+        return NOT_YET
+    if not _compat.matches_as_fastapi(route):
+        return None
+    try:
+        context = serving.effective_context(route)
+    except Exception:  # the request gets FastAPI's error its own way, and tries again
+        return NOT_YET
+    if context is None or not context.methods or context.param_convertors:
+        return None
+    if _compat.CONTEXT_APP_SERVES and getattr(context, "app", None) is None:
+        return None
+    if context.path_regex.match(route_path) is None:
+        return None
+    return DirectInclude(served, entry, router, route, context)
+
+
+def _overrides_hooks(router: Dispatching) -> bool:
+    from lazyrouter._dispatch import Dispatching
+
+    cls = type(router)
+    return (
+        cls.matches is not Dispatching.matches
+        or cls.handle is not Dispatching.handle
+        or "matches" in router.__dict__
+        or "handle" in router.__dict__
+    )
+
+
+def _context_route(scope: Scope) -> Any:
+    """The route of the effective context in the scope: `APIRoute.handle()`
+    serves that context instead, if it is the route's."""
+    fastapi_scope = scope.get(_compat.SCOPE_KEY)
+    context = None if fastapi_scope is None else fastapi_scope.get(_compat.CONTEXT_KEY)
+    return None if context is None else context.original_route

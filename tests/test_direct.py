@@ -1,0 +1,304 @@
+"""The direct path (lazyrouter/_direct.py): a request to a static API route
+the index already found, served without FastAPI's dispatch loop.
+
+Each test runs the same steps on an eager app and a lazy twin, and compares,
+request by request, the answer and what dispatch left in the scope (keys in
+order, `scope["fastapi"]`, and how the objects there stand to each other).
+Where the direct path must be taken, the tests say so; where it must not
+(its gates), they say that too, so that neither side passes unnoticed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from starlette.routing import Match, Mount
+
+from lazyrouter import _compat
+from lazyrouter._direct import DirectInclude, DirectRoute
+from tests.modes import new_app, new_router
+from tests.test_sequences import _scope_shape
+
+# Modes whose app router is a LazyRouter: the direct path is its own.
+APP_ROUTER_MODES = ["lazy_app", "assign"]
+needs_direct_path = pytest.mark.skipif(not _compat.DIRECT_PATH, reason="no direct path on this FastAPI release")
+
+Step = Callable[[FastAPI, TestClient], Any]
+
+
+def shape(request: Request) -> dict[str, Any]:
+    return {"scope": _scope_shape(request), "path": request.url.path}
+
+
+def get(path: str, method: str = "GET") -> Step:
+    def step(app: FastAPI, client: TestClient) -> Any:
+        response = client.request(method, path)
+        return (response.status_code, response.headers.get("allow"), response.content)
+
+    return step
+
+
+def direct_kind(app: FastAPI, path: str) -> str | None:
+    """What the app's router serves `path` with now (after a request to it)."""
+    views = app.router._views  # type: ignore[attr-defined]
+    served = views.http.get(path) if views is not None else None
+    direct = None if served is None else served.direct
+    return type(direct).__name__ if isinstance(direct, (DirectRoute, DirectInclude)) else None
+
+
+def run(mode: str, build: Callable[[str], FastAPI], steps: list[Step]) -> list[Any]:
+    app = build(mode)
+    with TestClient(app) as client:
+        return [step(app, client) for step in steps]
+
+
+def same_as_eager(mode: str, build: Callable[[str], FastAPI], steps: list[Step]) -> FastAPI:
+    lazy = build(mode)
+    with TestClient(lazy) as client:
+        answers = [step(lazy, client) for step in steps]
+    assert answers == run("eager", build, steps)
+    return lazy
+
+
+def two_layouts(mode: str) -> FastAPI:
+    """A route on the app, and one in a router included under a prefix
+    (behind an include entry that cannot match, as FastAPI asks it first)."""
+    app = new_app(mode)
+    empty = new_router(mode)
+    app.include_router(empty, prefix="/nothing")
+    app.add_api_route("/flat", shape)
+    items = new_router(mode, prefix="/items")
+    items.add_api_route("/all", shape)
+    items.add_api_route("/{item_id}", shape)
+    app.include_router(items, prefix="/v1")
+    return app
+
+
+@needs_direct_path
+@pytest.mark.parametrize("mode", APP_ROUTER_MODES)
+def test_repeated_requests_take_the_direct_path_and_leave_the_scope_eager_leaves(mode: str) -> None:
+    steps = [get("/flat"), get("/flat"), get("/flat"), get("/v1/items/all"), get("/v1/items/all"), get("/v1/items/all")]
+    lazy = same_as_eager(mode, two_layouts, steps)
+    assert direct_kind(lazy, "/flat") == "DirectRoute"
+    if _compat.INCLUDES_ARE_LIVE:
+        assert direct_kind(lazy, "/v1/items/all") == "DirectInclude"
+
+
+@needs_direct_path
+@pytest.mark.parametrize("mode", APP_ROUTER_MODES)
+def test_what_the_direct_path_leaves_to_fastapi(mode: str) -> None:
+    # Path parameters, other methods, HEAD, a trailing slash, 404s: FastAPI's way.
+    steps = [
+        get("/v1/items/7"),
+        get("/v1/items/7"),
+        get("/flat"),
+        get("/flat", "POST"),
+        get("/flat", "HEAD"),
+        get("/flat/"),
+        get("/v1/items/all", "DELETE"),
+        get("/v1/items/all"),
+        get("/v1/items/all", "DELETE"),
+        get("/v1/nothing"),
+    ]
+    lazy = same_as_eager(mode, two_layouts, steps)
+    assert direct_kind(lazy, "/v1/items/7") is None
+
+
+def _write_route_methods(app: FastAPI, client: TestClient) -> None:
+    route = next(route for route in app.routes if isinstance(route, APIRoute) and route.path == "/flat")
+    route.methods.clear()  # type: ignore[union-attr]
+    route.methods.add("PUT")  # type: ignore[union-attr]
+
+
+def _recompile_path(app: FastAPI, client: TestClient) -> None:
+    # Starlette matches with `path_regex`, whatever `path` says.
+    route = next(route for route in app.routes if isinstance(route, APIRoute) and route.path == "/flat")
+    route.path_regex = re.compile("^/elsewhere$")
+
+
+def _declare_later(app: FastAPI, client: TestClient) -> None:
+    # The router included under /v1 (FastAPI >= 0.137 serves it live).
+    entry = app.routes[-1]
+    router = getattr(entry, "original_router", None)
+    if router is not None:
+        router.add_api_route("/later/x", shape)
+
+
+def _drop_first_then_declare(app: FastAPI, client: TestClient) -> None:
+    # FastAPI >= 0.137 sees an included router's list edited once a declaration marks it changed.
+    router = getattr(app.routes[-1], "original_router", None)
+    if router is not None:
+        del router.routes[0]
+        router.add_api_route("/last/x", shape)
+
+
+def _read_openapi(app: FastAPI, client: TestClient) -> int:
+    return len(client.get("/openapi.json").json()["paths"])
+
+
+@needs_direct_path
+@pytest.mark.parametrize("mode", APP_ROUTER_MODES)
+def test_changes_after_the_direct_path_is_found(mode: str) -> None:
+    steps = [
+        get("/flat"),
+        get("/flat"),
+        get("/flat", "POST"),
+        _write_route_methods,  # Starlette reads `methods` per request
+        get("/flat"),
+        get("/flat", "PUT"),
+        get("/flat", "PUT"),
+        _recompile_path,
+        get("/flat", "PUT"),
+        get("/v1/items/all"),
+        get("/v1/items/all"),
+        _declare_later,
+        get("/v1/items/all"),
+        get("/v1/items/later/x"),
+        get("/v1/items/later/x"),
+        _read_openapi,  # FastAPI's own walk makes the include's contexts
+        get("/v1/items/all"),
+        get("/v1/items/all"),
+        _drop_first_then_declare,
+        get("/v1/items/all"),
+        get("/v1/items/last/x"),
+        get("/v1/items/last/x"),
+    ]
+    lazy = same_as_eager(mode, two_layouts, steps)
+    if _compat.INCLUDES_ARE_LIVE:
+        assert direct_kind(lazy, "/v1/items/last/x") == "DirectInclude"
+
+
+@needs_direct_path
+@pytest.mark.skipif(not _compat.INCLUDES_ARE_LIVE, reason="FastAPI < 0.137 has no effective contexts")
+@pytest.mark.parametrize("mode", APP_ROUTER_MODES)
+def test_after_fastapis_walk_the_contexts_it_made_serve(mode: str) -> None:
+    app = new_app(mode)
+    router = new_router(mode)
+    seen: list[Any] = []
+
+    @router.get("/all")
+    def record(request: Request) -> None:
+        seen.append(request.scope["fastapi"]["effective_route_context"])
+
+    app.include_router(router, prefix="/v1/items")
+    client = TestClient(app)
+    client.get("/v1/items/all")
+    client.get("/v1/items/all")
+    client.get("/openapi.json")
+    client.get("/v1/items/all")  # FastAPI's way, and the direct path found again
+    client.get("/v1/items/all")
+    entry = next(route for route in app.routes if getattr(route, "original_router", None) is not None)
+    # FastAPI's walk for the document (LazyFastAPI documents lifted copies instead).
+    made = entry.__dict__.get("_effective_candidates") or []
+    assert bool(made) is (mode == "assign")
+    if made:
+        assert any(seen[-1] is context for context in made) and seen[1] is not seen[-1]
+    assert direct_kind(app, "/v1/items/all") == "DirectInclude"
+
+
+def test_dependency_overrides_reach_direct_requests() -> None:
+    def dependency() -> str:
+        return "real"
+
+    def build(mode: str) -> FastAPI:
+        app = new_app(mode)
+        router = new_router(mode)
+
+        @router.get("/who")
+        def who(value: str = Depends(dependency)) -> str:
+            return value
+
+        app.include_router(router, prefix="/r")
+
+        @app.get("/top")
+        def top(value: str = Depends(dependency)) -> str:
+            return value
+
+        return app
+
+    def override(app: FastAPI, client: TestClient) -> None:
+        app.dependency_overrides[dependency] = lambda: "override"
+
+    steps = [get("/r/who"), get("/r/who"), get("/top"), get("/top"), override, get("/r/who"), get("/top")]
+    for mode in APP_ROUTER_MODES:
+        same_as_eager(mode, build, steps)
+
+
+class _CountingRoute(APIRoute):
+    """A route class that decides matching itself: the direct path must not skip it."""
+
+    asked = 0
+
+    def matches(self, scope: Any) -> tuple[Match, Any]:
+        type(self).asked += 1
+        return super().matches(scope)
+
+
+@pytest.mark.parametrize("mode", APP_ROUTER_MODES)
+def test_route_classes_with_their_own_matching_are_asked_every_time(mode: str) -> None:
+    def build(mode: str) -> FastAPI:
+        app = new_app(mode)
+        app.router.route_class = _CountingRoute
+        app.add_api_route("/counted", shape)
+        router = new_router(mode, route_class=_CountingRoute)
+        router.add_api_route("/counted", shape)
+        app.include_router(router, prefix="/r")
+        return app
+
+    steps = [get("/counted"), get("/counted"), get("/r/counted"), get("/r/counted"), get("/r/counted")]
+    _CountingRoute.asked = 0
+    run("eager", build, steps)
+    eager_asked = _CountingRoute.asked
+    _CountingRoute.asked = 0
+    lazy = same_as_eager(mode, build, steps)
+    assert _CountingRoute.asked - eager_asked >= eager_asked  # asked at least as often as eager
+    assert direct_kind(lazy, "/counted") is None and direct_kind(lazy, "/r/counted") is None
+
+
+@pytest.mark.skipif(
+    "form_limits" not in inspect.signature(APIRouter).parameters, reason="no form limits on this FastAPI release"
+)
+@pytest.mark.parametrize("where", ["app", "router"])
+@pytest.mark.parametrize("mode", APP_ROUTER_MODES)
+def test_form_limits_keep_fastapis_way(mode: str, where: str) -> None:
+    def build(mode: str) -> FastAPI:
+        app = new_app(mode)
+        if where == "app":
+            app.router.form_limits = {"max_fields": 5}
+        app.add_api_route("/form", shape)
+        router = new_router(mode, form_limits={"max_files": 3} if where == "router" else None)
+        router.add_api_route("/form", shape)
+        app.include_router(router, prefix="/r")
+        return app
+
+    steps = [get("/form"), get("/form"), get("/r/form"), get("/r/form"), get("/r/form")]
+    lazy = same_as_eager(mode, build, steps)
+    assert direct_kind(lazy, "/r/form") is None
+    assert (direct_kind(lazy, "/form") is None) is (where == "app" or not _compat.DIRECT_PATH)
+
+
+@pytest.mark.parametrize("through", ["app", "include"])
+@pytest.mark.parametrize("mode", APP_ROUTER_MODES)
+def test_under_a_mount_the_scope_is_eagers(mode: str, through: str) -> None:
+    # Mounted by an included router (FastAPI >= 0.137), the mount's effective
+    # context is in the scope when the inner app dispatches.
+    def build(mode: str) -> FastAPI:
+        outer = FastAPI()
+        routes = outer.router.routes
+        if through == "include":
+            router = APIRouter()
+            outer.include_router(router, prefix="/in")
+            routes = router.routes
+        routes.append(Mount("/m/{tenant}", app=two_layouts(mode)))
+        return outer
+
+    at = "/in" if through == "include" else ""
+    steps = [get(f"{at}/m/acme/{path}") for path in ("flat", "flat", "v1/items/all", "v1/items/all", "v1/items/3")]
+    same_as_eager(mode, build, steps)
