@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -302,3 +304,33 @@ def test_under_a_mount_the_scope_is_eagers(mode: str, through: str) -> None:
     at = "/in" if through == "include" else ""
     steps = [get(f"{at}/m/acme/{path}") for path in ("flat", "flat", "v1/items/all", "v1/items/all", "v1/items/3")]
     same_as_eager(mode, build, steps)
+
+
+@pytest.mark.skipif(not _compat.INCLUDES_ARE_LIVE, reason="FastAPI < 0.137 has no include entries")
+def test_an_import_string_include_asked_first_leaves_the_scope_eagers(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = types.ModuleType("direct_path_routers")
+    module.router = new_router("lazy_app")  # type: ignore[attr-defined]
+    module.router.add_api_route("/inside", shape)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+
+    def build(mode: str) -> FastAPI:
+        app = new_app(mode)
+        if mode == "eager":
+            router = new_router(mode)
+            router.add_api_route("/inside", shape)
+            app.include_router(router, prefix="/s")
+        else:
+            app.include_router(f"{module.__name__}:router", prefix="/s")  # type: ignore[arg-type]
+        app.add_api_route("/flat", shape)
+        return app
+
+    def status(path: str) -> Step:
+        # Only the status: the entry serving an import string is a subclass of FastAPI's.
+        return lambda app, client: client.get(path).status_code
+
+    same_as_eager("lazy_app", build, [get("/flat"), get("/flat"), status("/s/inside"), get("/flat"), get("/flat")])
+
+    # Asked by code that walks `app.routes` (instrumentators do), outside its prefix.
+    entry = next(route for route in build("lazy_app").routes if type(route).__name__ == "DeferredInclude")
+    scope: dict[str, Any] = {"type": "http", "path": "/flat", "root_path": "", "method": "GET"}
+    assert entry.matches(scope)[0] is Match.NONE and scope["fastapi"] == {}

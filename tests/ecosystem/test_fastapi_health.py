@@ -63,6 +63,6 @@ def test_health_answers_equal_eager(mode: str) -> None:
     assert eager[0][2:4] == (200, '{"session":"open","pool":3}')
     assert eager[1][2] == 500
     if optin_is_lazy(mode):
-        start, reached = expected_builds(mode, reached=5)
+        start, reached = expected_builds(mode, reached=6)
         # With opt-in, /health is on the plain app: FastAPI's, built when added.
         assert (at_start, after) == (SetUp(start.routes + (mode == "optin"), ()), reached)

@@ -81,4 +81,4 @@ def test_transactions_and_events_equal_eager(mode: str, style: str) -> None:
         # for a 405, the include's full path for a match.
         assert eager[0] == ("transaction", "/v1/items/{item_id}")
     if optin_is_lazy(mode):
-        assert (at_start, after) == expected_builds(mode, reached=4)
+        assert (at_start, after) == expected_builds(mode, reached=5)

@@ -47,9 +47,10 @@ def test_request_labels_equal_eager(mode: str) -> None:
     # Path templates of the routes that answered; 404, 405 and redirects unlabelled.
     assert [line.split("path=")[1].split(",")[0] for line in eager] == [
         '"/top/{x}"',
+        '"/v1/items/featured"',
         '"/v1/items/nested/users/{name}"',
         '"/v1/items/{item_id}"',
     ]
     if optin_is_lazy(mode):
-        # Built: the three routes the requests reached, nothing at start.
+        # Built: the four routes the requests reached, nothing at start.
         assert (at_start, after) == expected_builds(mode)
