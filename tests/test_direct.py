@@ -310,7 +310,7 @@ def test_under_a_mount_the_scope_is_eagers(mode: str, through: str) -> None:
 def test_an_import_string_include_asked_first_leaves_the_scope_eagers(monkeypatch: pytest.MonkeyPatch) -> None:
     module = types.ModuleType("direct_path_routers")
     module.router = new_router("lazy_app")  # type: ignore[attr-defined]
-    module.router.add_api_route("/inside", shape)  # type: ignore[attr-defined]
+    module.router.add_api_route("/inside", shape)
     monkeypatch.setitem(sys.modules, module.__name__, module)
 
     def build(mode: str) -> FastAPI:
