@@ -278,16 +278,26 @@ class Dispatching(Registering):
             return serving
         with self._index_lock:
             self._sync_declarations()
+            prefix = included.include_context.prefix
+            # Under a prefix with no parameters, a path matches a route here as the
+            # rest of it matches the route's own path: this router's own index
+            # answers, and nothing is lifted. Not with a failed import in it (its
+            # stand-in matches the whole path), nor hosts and frontends (FastAPI
+            # matches them whatever the path).
+            stripped = "{" not in prefix and not _holds_router_imports(self) and not has_frontends(self)
             if serving is None or serving.reference() is not included:
+                reference = weakref.ref(included, lambda _: self._included_indexes.pop(key, None))
+                serving = IncludeServing(reference, BuildContext(self), {}, cast(RouteIndex, None), self._listed_at)
+            # Contexts last as long as the routes they were built from, as in FastAPI.
+            if stripped:
+                serving.reset(self._current_index(), strip=prefix)
+            else:
                 # The context folds in every enclosing router's settings: lift
                 # this router's routes into a router that carries them.
                 target = _compat.scratch_router(self, **_compat.router_settings_from_include(included))
-                reference = weakref.ref(included, lambda _: self._included_indexes.pop(key, None))
-                serving = IncludeServing(reference, BuildContext(target), {}, cast(RouteIndex, None), self._listed_at)
-            target = serving.context.target
-            items = lifted_items(self, ((serving.options, target),))
-            # Contexts last as long as the routes they were built from, as in FastAPI.
-            serving.reset(RouteIndex(serving.context, self._version, items, expand, cached=False, pinned=_live_include))
+                items = lifted_items(self, ((serving.options, target),))
+                context = BuildContext(target, serving.context.lock)
+                serving.reset(RouteIndex(context, self._version, items, expand, cached=False, pinned=_live_include))
             self._included_indexes[key] = serving
         return serving
 
@@ -341,6 +351,19 @@ async def _answered(warm_up: WarmUpRun, scope: Scope) -> AsyncIterator[None]:
         yield
     finally:
         warm_up.request_answered()
+
+
+def _holds_router_imports(router: Declaring) -> bool:
+    """Whether `router`, or a router it includes with no prefix, includes one
+    by import string."""
+    for item in router._current_declarations():
+        if isinstance(item, Inclusion):
+            if isinstance(item.router, RouterImport):
+                return True
+            if isinstance(item.router, Declaring) and not item.options.get("prefix"):
+                if _holds_router_imports(item.router):
+                    return True
+    return False
 
 
 def _live_include(branch: Branch) -> int | None:

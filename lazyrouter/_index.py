@@ -174,8 +174,8 @@ class RouteIndex:
         Takes no lock and builds nothing, so it can run while another thread builds.
         """
         if branch_ready is not None:
-            for path in (route_path, redirect_path):
-                for _, entry in () if path is None else self.root.trie.lookup(path):
+            for path in _looked_up(route_path, redirect_path):
+                for _, entry in self.root.trie.lookup(path):
                     if isinstance(entry, Branch):
                         if not branch_ready(entry):
                             return False
@@ -183,8 +183,8 @@ class RouteIndex:
                         return False
             return True
         found: dict[Order, BaseRoute] = {}
-        for path in (route_path, redirect_path):
-            if path is not None and not self._lookup(self.root, path, found, expand=False):
+        for path in _looked_up(route_path, redirect_path):
+            if not self._lookup(self.root, path, found, expand=False):
                 return False
         return not any(route is busy or is_deferred(route) for route in found.values())
 
@@ -200,21 +200,21 @@ class RouteIndex:
 
     def _candidates(self, route_path: str, redirect_path: str | None) -> list[BaseRoute]:
         found: dict[Order, BaseRoute] = {}
-        self._lookup(self.root, route_path, found)
-        if redirect_path is not None:
-            self._lookup(self.root, redirect_path, found)
+        for path in _looked_up(route_path, redirect_path):
+            self._lookup(self.root, path, found)
         if len(found) > 1:
             return [found[order] for order in sorted(found)]
         return list(found.values())
 
     def grouped_candidates(
-        self, route_path: str, redirect_path: str | None = None
+        self, route_path: str, redirect_path: str | None = None, *, remember: bool = True
     ) -> list[tuple[int, Branch | None, BaseRoute | None]]:
         """`candidates()`, with where each came from: its position in the
         router's own list, and the include (`Branch`) it was lifted from, if
         any. Consecutive candidates of one include collapse into the first.
+        `remember=False`: not from, nor into, the cache (a caller with its own).
         """
-        if len(route_path) > CACHED_PATH_LENGTH or not self.cached:
+        if len(route_path) > CACHED_PATH_LENGTH or not self.cached or not remember:
             return self._grouped_candidates(route_path, redirect_path)
         return self._cached_grouped(route_path, redirect_path)
 
@@ -223,9 +223,8 @@ class RouteIndex:
     ) -> list[tuple[int, Branch | None, BaseRoute | None]]:
         found: dict[Order, BaseRoute] = {}
         pins: set[int] = set()
-        self._lookup(self.root, route_path, found, pins=pins)
-        if redirect_path is not None:
-            self._lookup(self.root, redirect_path, found, pins=pins)
+        for path in _looked_up(route_path, redirect_path):
+            self._lookup(self.root, path, found, pins=pins)
         grouped: list[tuple[int, Branch | None, BaseRoute | None]] = []
         for order in sorted(found):
             number = order[0]
@@ -291,3 +290,13 @@ class RouteIndex:
 def _lifted(branch: Branch) -> None:
     """For `listed_routes()`: every include lifted."""
     return None
+
+
+def _looked_up(route_path: str, redirect_path: str | None) -> list[str]:
+    """The paths whose candidates may match `route_path` or `redirect_path`.
+    Starlette's path patterns end in `$`, which also matches before a final
+    newline: `/items` matches "/items\n" (a request for "/items%0A")."""
+    paths = [route_path]
+    if redirect_path is not None:
+        paths.append(redirect_path)
+    return paths + [path[:-1] for path in paths if path.endswith("\n")]

@@ -75,6 +75,8 @@ class IncludeServing:
     warmed: bool = False
     """Whether a walk of `work()` finished since the routes last changed:
     serving the include then builds nothing and takes no lock."""
+    strip: str | None = None
+    """The include's prefix, when `index` is the router's own (see `reset()`)."""
     _skeletons: Callable[[str], tuple[tuple[str, Any, Any], ...]] = field(init=False, repr=False)
     _last: tuple[tuple[int, str, str, Any], list[Candidate]] | None = field(default=None, repr=False)
     """The candidates of the last request: FastAPI calls `matches()` and then,
@@ -91,9 +93,11 @@ class IncludeServing:
     def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool:
         return self.warmed
 
-    def reset(self, index: RouteIndex) -> None:
-        """Serve `index` from now on: the routes changed."""
+    def reset(self, index: RouteIndex, strip: str | None = None) -> None:
+        """Serve `index` from now on: the routes changed. `strip`: `index` is
+        the router's own, and a path is looked up there without this prefix."""
         self.index = index
+        self.strip = strip
         # Few paths per include: an app may include hundreds of routers.
         self._skeletons = functools.lru_cache(maxsize=SKELETONS)(self._skeleton)
         self.contexts.clear()
@@ -118,6 +122,7 @@ class IncludeServing:
             return last[1]
         found: list[Candidate] = []
         partial_at: int | None = None
+        path = self.relative(route_path)
         for kind, candidate, lifted in self._skeletons(route_path):
             if kind == CHILD:
                 found.append((CHILD, self._child(candidate), None))
@@ -125,7 +130,8 @@ class IncludeServing:
             if kind == OPAQUE:
                 found.append((OPAQUE, candidate, None))
                 continue
-            match = _lifted_match(lifted, scope, route_path)
+            assert path is not None
+            match = _lifted_match(lifted, scope, path)
             if match is Match.FULL:
                 if partial_at is not None:
                     del found[partial_at]
@@ -137,6 +143,18 @@ class IncludeServing:
         self._last = (key, found)
         return found
 
+    def relative(self, route_path: str) -> str | None:
+        """The path `index` looks up for `route_path` (None: nothing there)."""
+        strip = self.strip
+        if strip is None:
+            return route_path
+        if not route_path.startswith(strip):
+            return None
+        rest = route_path[len(strip) :]
+        # Every route path starts with "/" (or is "" under a prefix); a pattern
+        # also matches before a final newline.
+        return rest if not rest or rest[0] == "/" or rest == "\n" else None
+
     def leading(self, route_path: str) -> tuple[str, Any, Any] | None:
         """The first candidate for `route_path`, whatever the request."""
         skeleton = self._skeletons(route_path)
@@ -146,7 +164,12 @@ class IncludeServing:
         """The candidates for `route_path` before the scope is looked at: what
         the index finds, with the route `.routes` lists for each."""
         skeleton: list[tuple[str, Any, Any]] = []
-        for number, branch, lifted in self.index.grouped_candidates(route_path):
+        path = self.relative(route_path)
+        if path is None:
+            return ()
+        # An app may include hundreds of routers: their own indexes' caches
+        # are not filled by the paths of every include (the skeletons are).
+        for number, branch, lifted in self.index.grouped_candidates(path, remember=False):
             if branch is not None:
                 if _import_failed(branch) and lifted is not None:
                     skeleton.append((OPAQUE, lifted, None))  # a BrokenRoute stands in its place

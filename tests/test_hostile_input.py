@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from lazyrouter import LazyFastAPI, LazyRouter
 from lazyrouter._compat import INCLUDES_ARE_LIVE
+from tests.modes import new_app, new_router
 
 
 def require_token(x_token: str = Header()) -> None:
@@ -173,3 +174,32 @@ def test_deleting_an_app_frees_it_and_its_routers() -> None:
     gc.collect()
     assert app_ref() is None
     assert router_ref() is None
+
+
+def _includes(mode: str) -> FastAPI:
+    app = new_app(mode)
+    router = new_router(mode)
+    router.get("/a")(lambda: "a")
+    router.get("")(lambda: "root")
+    nested = new_router(mode)
+    nested.get("/deep")(lambda: "deep")
+    nested.get("/{name}")(lambda name: name)
+    router.include_router(nested)
+    app.include_router(router, prefix="/p")
+    tenants = new_router(mode)
+    tenants.get("/x")(lambda: "x")
+    app.include_router(tenants, prefix="/{tenant}")
+    app.get("/top")(lambda: "top")
+    return app
+
+
+@pytest.mark.parametrize("mode", ["lazy_app", "assign", "optin"])
+def test_paths_at_the_edges_of_an_include_prefix_answer_like_eager(mode: str) -> None:
+    # Starlette's patterns end in `$`, which also matches before a final newline
+    # ("/p/a%0A" is "/p/a\n"); a path may share the prefix's characters but not
+    # its segments ("/pa"); the route "" serves the prefix itself.
+    paths = [b"/p/a", b"/p/a\n", b"/p/a\n\n", b"/p", b"/p\n", b"/p/", b"/pa", b"/p/deep", b"/p/deep\n", b"/p/zed\n"]
+    paths += [b"/acme/x", b"/acme/x\n", b"/p/x", b"/p//a", b"/p/a/", b"/top\n", b"/top/\n", b"/nope\n"]
+    lazy, eager = _includes(mode), _includes("eager")
+    for _ in range(2):  # built by the first round, served directly by the second
+        assert [call(lazy, "GET", path) for path in paths] == [call(eager, "GET", path) for path in paths]
