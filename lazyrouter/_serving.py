@@ -39,7 +39,7 @@ from lazyrouter._deferred import (
     prepare_route,
 )
 from lazyrouter._index import RouteIndex
-from lazyrouter._tree import imported_or_broken, included_object
+from lazyrouter._tree import has_frontends, imported_or_broken, included_object
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 
 SKELETONS: Final = 32
@@ -61,7 +61,8 @@ class IncludeServing:
 
     reference: weakref.ref[Any]
     context: BuildContext
-    """The lifted copies in `index` only ever match paths; nothing builds them."""
+    """Its lock guards building contexts. (Routes lifted into `index`, for a
+    prefix with parameters, only ever match paths: nothing builds them.)"""
     options: dict[str, Any]
     index: RouteIndex
     listed: Listed
@@ -77,6 +78,8 @@ class IncludeServing:
     serving the include then builds nothing and takes no lock."""
     strip: str | None = None
     """The include's prefix, when `index` is the router's own (see `reset()`)."""
+    hosting: list[tuple[int, Branch]] = field(default_factory=list)
+    """The includes of the router holding hosts or frontends, by position."""
     _skeletons: Callable[[str], tuple[tuple[str, Any, Any], ...]] = field(init=False, repr=False)
     _last: tuple[tuple[int, str, str, Any], list[Candidate]] | None = field(default=None, repr=False)
     """The candidates of the last request: FastAPI calls `matches()` and then,
@@ -98,6 +101,8 @@ class IncludeServing:
         the router's own, and a path is looked up there without this prefix."""
         self.index = index
         self.strip = strip
+        # With a prefix stripped, the router holds no hosts or frontends.
+        self.hosting = [] if strip is not None else _hosting(index)
         # Few paths per include: an app may include hundreds of routers.
         self._skeletons = functools.lru_cache(maxsize=SKELETONS)(self._skeleton)
         self.contexts.clear()
@@ -165,11 +170,15 @@ class IncludeServing:
         the index finds, with the route `.routes` lists for each."""
         skeleton: list[tuple[str, Any, Any]] = []
         path = self.relative(route_path)
-        if path is None:
-            return ()
         # An app may include hundreds of routers: their own indexes' caches
         # are not filled by the paths of every include (the skeletons are).
-        for number, branch, lifted in self.index.grouped_candidates(path, remember=False):
+        grouped = [] if path is None else self.index.grouped_candidates(path, remember=False)
+        if self.hosting:
+            # FastAPI asks these includes whatever the path (see `_tree.has_frontends`).
+            present = {number for number, _, _ in grouped}
+            missing = [(number, branch, None) for number, branch in self.hosting if number not in present]
+            grouped = sorted([*grouped, *missing], key=lambda candidate: candidate[0])
+        for number, branch, lifted in grouped:
             if branch is not None:
                 if _import_failed(branch) and lifted is not None:
                     skeleton.append((OPAQUE, lifted, None))  # a BrokenRoute stands in its place
@@ -272,6 +281,14 @@ class IncludeServing:
             include_work = getattr(router, "_include_work", None)
             if include_work is not None:
                 yield from include_work(self._child(entry))
+
+
+def _hosting(index: RouteIndex) -> list[tuple[int, Branch]]:
+    return [
+        (number, entry)
+        for number, entry in index.root_entries()
+        if isinstance(entry, Branch) and has_frontends(entry.router)
+    ]
 
 
 def _import_failed(branch: Branch) -> bool:

@@ -69,3 +69,28 @@ def test_an_included_host_outside_the_include_prefix_answers_as_eagerly(mode: st
     # include then answers 404 for a path outside the prefix (not the root mount).
     outside = [("http://api.example.com", "/inner")]
     assert answers(build(mode), outside) == answers(build("eager"), outside)
+
+
+def nested_hosts(mode: str) -> FastAPI:
+    """A host two and three includes down, behind routes and before them."""
+    app = new_app(mode)
+    outer, middle, inner = new_router(mode), new_router(mode), new_router(mode)
+    inner.host("deep.example.com", mounted("deepest host"))
+    middle.host("api.example.com", mounted("nested host"))
+    middle.get("/x")(lambda: "x")
+    middle.include_router(inner, prefix="/c")
+    outer.include_router(middle, prefix="/b")
+    outer.get("/y")(lambda: "y")
+    app.include_router(outer, prefix="/a")
+    app.get("/z")(lambda: "z")
+    app.mount("", mounted("root mount"))
+    return app
+
+
+def test_hosts_of_nested_includes_answer_as_eagerly(mode: str) -> None:
+    # FastAPI >= 0.137 matches an included Host on the host alone, however deep
+    # the include: for that host it answers every path it is asked about first.
+    paths = ["/inner", "/a/inner", "/a/b/inner", "/a/b/c/inner", "/a/b/x", "/a/y", "/z", "/zzz"]
+    hosts = ["http://api.example.com", "http://deep.example.com", "http://testserver"]
+    requests = [(host, path) for host in hosts for path in paths]
+    assert answers(nested_hosts(mode), requests) == answers(nested_hosts("eager"), requests)
