@@ -94,8 +94,11 @@ def _describe(route: BaseRoute) -> tuple[list[str], str, str, str]:
     return sorted(state.get("methods") or []), str(state.get("path", "")), endpoint, source or "?"
 
 
-def check_routes(routes: Sequence[BaseRoute], progress: TextIO | None = None) -> Report:
-    """Build every route; collect every failure, duplicate and shadowed route."""
+def check_routes(
+    routes: Sequence[BaseRoute], progress: TextIO | None = None, served: Sequence[BaseRoute] | None = None
+) -> Report:
+    """Build every route; collect every failure, duplicate and shadowed route
+    (among `served`, every route as requests reach it, if not `routes`)."""
     report = Report(routes=len(routes))
     for number, route in enumerate(routes, 1):
         error = prepare_route(route)
@@ -110,7 +113,7 @@ def check_routes(routes: Sequence[BaseRoute], progress: TextIO | None = None) ->
             progress.flush()
     if progress is not None:
         progress.write("\n")
-    report.problems.extend(_unreachable(routes))
+    report.problems.extend(_unreachable(routes if served is None else served))
     return report
 
 
@@ -140,12 +143,36 @@ def _unreachable(routes: Sequence[BaseRoute]) -> Iterator[Problem]:
         earlier.append((path_format, path_regex, set(methods) if methods is not None else None))
 
 
+def _checked_routes(app: FastAPI) -> tuple[list[BaseRoute], list[BaseRoute]]:
+    """The routes `check` builds, and every route as requests reach it.
+
+    Routers a plain app includes (FastAPI >= 0.137) are checked as their
+    includes serve them, under the include's prefix: each router once, and
+    every include for routes no request reaches."""
+    if isinstance(app.router, LazyRouter):
+        routes = app.router.served_routes()
+        return routes, routes
+    checked: list[BaseRoute] = []
+    served: list[BaseRoute] = []
+    seen: list[LazyRouter] = []
+    for entry in app.routes:
+        original = getattr(entry, "original_router", None)
+        if isinstance(original, LazyRouter):
+            routes = original._served_through(entry)
+            served.extend(routes)
+            if all(original is not router for router in seen):
+                seen.append(original)
+                checked.extend(routes)
+    if not seen:
+        return list(app.routes), list(app.routes)
+    return checked, served
+
+
 def command_check(args: argparse.Namespace) -> int:
     app = load_app(args.app)
-    routers = lazy_routers(app)
-    routes = [route for router in routers for route in router.served_routes()] if routers else list(app.routes)
+    routes, served = _checked_routes(app)
     progress = sys.stderr if sys.stderr.isatty() and not args.json else None
-    report = check_routes(routes, progress)
+    report = check_routes(routes, progress, served)
     report.problems.extend(_snapshot_problems(app))
     if args.json:
         print(json.dumps({"routes": report.routes, "problems": [asdict(p) for p in report.problems]}, indent=2))

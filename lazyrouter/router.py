@@ -26,7 +26,15 @@ from lazyrouter._lifting import declaration_for_route
 from lazyrouter._registration import HANDLER_LISTS
 from lazyrouter._route_list import RouteList
 from lazyrouter._serving import IncludeServing, ServedTree
-from lazyrouter._tree import Declaring, count_declared, holds_lazy_router, included_object, sum_stat
+from lazyrouter._tree import (
+    Declaring,
+    count_declared,
+    expand,
+    holds_lazy_router,
+    included_object,
+    lifted_items,
+    sum_stat,
+)
 from lazyrouter._warmup import WarmUp, WarmUpRun, WarmUpTarget, warm_up_settings
 from lazyrouter.exceptions import LazyRouterError
 
@@ -171,6 +179,15 @@ class LazyRouter(Dispatching):
         include (and imports those included by import string); builds nothing.
         """
         return self._current_index(plain_routers_read=True).routes
+
+    def _served_through(self, included: Any) -> list[BaseRoute]:
+        """Every route as the include entry `included` (FastAPI >= 0.137) serves
+        it, its prefix and settings applied: copies, for `lazyrouter check`."""
+        with self._index_lock:
+            self._sync_declarations()
+            target = _compat.scratch_router(self, **_compat.router_settings_from_include(included))
+            items = lifted_items(self, (({}, target),))
+            return RouteIndex(BuildContext(target), self._version, items, expand, cached=False).routes
 
     def _document_routes(self) -> list[BaseRoute]:
         """What LazyFastAPI generates its OpenAPI document from: the served

@@ -171,7 +171,31 @@ PARTIAL_APP = """
     app.get("/items/{item}")(partial(model_in_path, flag=True))
 """
 
+OPTIN_APP = """
+    from fastapi import FastAPI
+    from lazyrouter import LazyRouter
+
+    app = FastAPI()
+    users, orders = LazyRouter(), LazyRouter()
+
+    @users.get("/{user_id}")
+    def read_user(user_id: int) -> int:
+        return user_id
+
+    @orders.get("/{order_id}")
+    def read_order(order_id: int) -> int:
+        return order_id
+
+    @orders.get("/bulk")
+    def bulk() -> list:
+        return []
+
+    app.include_router(users, prefix="/users")
+    app.include_router(orders, prefix="/orders")
+"""
+
 APPS = {
+    "optinapp": OPTIN_APP,
     "brokenapp": BROKEN_APP,
     "partialapp": PARTIAL_APP,
     "eagerapp": EAGER_APP,
@@ -289,6 +313,19 @@ def test_check_finds_the_lazy_routers_a_plain_app_includes(apps: Path, capsys: p
     # Included twice, checked once.
     assert output.count("endpoint plainapp:model_in_path at ") == 1
     assert output.splitlines()[-1] == "1 routes checked: 1 errors, 0 warnings"
+
+
+def test_check_sees_the_routes_of_included_lazy_routers_under_their_prefixes(
+    apps: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # /users/{user_id} and /orders/{order_id} are two paths; /orders/bulk is
+    # shadowed by /orders/{order_id} (FastAPI < 0.137 copies the routes into the app).
+    assert main(["check", "optinapp:app"]) == 0
+    output = capsys.readouterr().out.splitlines()
+    assert output[0] == "warning (shadowed): GET /orders/bulk"
+    assert output[2] == "    unreachable: /orders/{order_id} is declared earlier for the same methods"
+    # FastAPI < 0.137: the app's own routes, its docs routes included.
+    assert output[-1] == f"{3 if INCLUDES_ARE_LIVE else 7} routes checked: 0 errors, 1 warnings"
 
 
 def test_mounts_hosts_and_starlette_routes_are_never_unreachable(
