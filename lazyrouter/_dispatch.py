@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import weakref
-from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from typing import Any, Final, cast
 
 from fastapi import APIRouter, FastAPI
@@ -26,7 +26,15 @@ from lazyrouter._direct import INCLUDE_ASKED, NOT_YET, Direct, direct_route
 from lazyrouter._index import CACHE_SIZE, CACHED_PATH_LENGTH, ENTRY_ONLY, LOOK_INSIDE, RouteIndex
 from lazyrouter._registration import Registering
 from lazyrouter._serving import IncludeServing, PendingContext
-from lazyrouter._tree import Declaring, expand, has_frontends, lifted_items, plain_routers
+from lazyrouter._tree import (
+    Declaring,
+    expand,
+    frontend_entries,
+    has_frontends,
+    lifted_items,
+    plain_routers,
+    with_entries,
+)
 from lazyrouter._warmup import WarmUpRun
 
 
@@ -134,10 +142,9 @@ class Dispatching(Registering):
     def _direct_for(self, served: _Served, scope: Scope) -> Direct | None:
         routes = served.view.routes
         asks_include = bool(routes) and routes[0] is INCLUDE_ASKED
-        first = routes[1] if asks_include and len(routes) > 1 else routes[0] if routes and not asks_include else None
-        direct = (
-            direct_route(self, served, first, _compat.get_route_path(scope), scope, asks_include) if first else None
-        )
+        candidates = routes[1:] if asks_include else routes
+        route_path = _compat.get_route_path(scope)
+        direct = direct_route(self, served, candidates[0], route_path, scope, asks_include) if candidates else None
         served.direct = direct
         return None if direct is NOT_YET else direct  # type: ignore[return-value]
 
@@ -186,13 +193,8 @@ class Dispatching(Registering):
         index = views.index
         routes: list[Any]
         if _compat.INCLUDES_ARE_LIVE:
-            grouped: Sequence[tuple[int, Branch | None, BaseRoute | None]]
-            grouped = index.grouped_candidates(route_path, redirect_path)  # cached: not to be changed
-            pinned = self._frontend_entries(index)
-            if pinned:
-                present = {number for number, _, _ in grouped}
-                missing = [(number, branch, None) for number, branch in pinned if number not in present]
-                grouped = sorted([*grouped, *missing], key=lambda candidate: candidate[0])
+            # The index's cached answer: with_entries() never changes it.
+            grouped = with_entries(index.grouped_candidates(route_path, redirect_path), self._frontend_entries(index))
             routes = [route if branch is None else branch.entry for _, branch, route in grouped]
             first_include = self._first_include(index)
             if first_include is not None and all(number != first_include for number, _, _ in grouped):
@@ -236,8 +238,7 @@ class Dispatching(Registering):
         finds those through the include entries of `routes`, whatever the path."""
         cached = self._frontends
         if cached is None or cached[0] is not index:
-            entries = [(number, entry) for number, entry in index.root_entries() if isinstance(entry, Branch)]
-            cached = self._frontends = (index, [(n, branch) for n, branch in entries if has_frontends(branch.router)])
+            cached = self._frontends = (index, frontend_entries(index))
         return cached[1]
 
     # FastAPI >= 0.137 matches and dispatches an included router through these

@@ -39,7 +39,7 @@ from lazyrouter._deferred import (
     prepare_route,
 )
 from lazyrouter._index import RouteIndex
-from lazyrouter._tree import has_frontends, imported_or_broken, included_object
+from lazyrouter._tree import frontend_entries, imported_or_broken, included_object, with_entries
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 
 SKELETONS: Final = 32
@@ -102,7 +102,7 @@ class IncludeServing:
         self.index = index
         self.strip = strip
         # With a prefix stripped, the router holds no hosts or frontends.
-        self.hosting = [] if strip is not None else _hosting(index)
+        self.hosting = [] if strip is not None else frontend_entries(index)
         # Few paths per include: an app may include hundreds of routers.
         self._skeletons = functools.lru_cache(maxsize=SKELETONS)(self._skeleton)
         self.contexts.clear()
@@ -173,12 +173,8 @@ class IncludeServing:
         # An app may include hundreds of routers: their own indexes' caches
         # are not filled by the paths of every include (the skeletons are).
         grouped = [] if path is None else self.index.grouped_candidates(path, remember=False)
-        if self.hosting:
-            # FastAPI asks these includes whatever the path (see `_tree.has_frontends`).
-            present = {number for number, _, _ in grouped}
-            missing = [(number, branch, None) for number, branch in self.hosting if number not in present]
-            grouped = sorted([*grouped, *missing], key=lambda candidate: candidate[0])
-        for number, branch, lifted in grouped:
+        # FastAPI asks the includes holding hosts or frontends whatever the path.
+        for number, branch, lifted in with_entries(grouped, self.hosting):
             if branch is not None:
                 if _import_failed(branch) and lifted is not None:
                     skeleton.append((OPAQUE, lifted, None))  # a BrokenRoute stands in its place
@@ -281,14 +277,6 @@ class IncludeServing:
             include_work = getattr(router, "_include_work", None)
             if include_work is not None:
                 yield from include_work(self._child(entry))
-
-
-def _hosting(index: RouteIndex) -> list[tuple[int, Branch]]:
-    return [
-        (number, entry)
-        for number, entry in index.root_entries()
-        if isinstance(entry, Branch) and has_frontends(entry.router)
-    ]
 
 
 def _import_failed(branch: Branch) -> bool:

@@ -8,16 +8,16 @@ nothing; `lifted_items()` and `expand()` give an index (`_index`) its items.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fastapi import APIRouter
-from starlette.routing import Host
+from starlette.routing import BaseRoute, Host
 
 from lazyrouter import _compat
 from lazyrouter._declarations import OBJECT, Branch, Chain, Declaration, Inclusion, RouterImport
 from lazyrouter._deferred import BrokenRoute, BuildContext
-from lazyrouter._index import Item
+from lazyrouter._index import Item, RouteIndex
 from lazyrouter._lifting import declaration_for_route, lift_through
 from lazyrouter.exceptions import LazyRouterError
 
@@ -74,6 +74,29 @@ def lifted_items(
         lift_through(declaration_for_route(route, effective), chain, final=final, source=source)
         for route, effective in (_compat.effective_routes(router) if snapshot is None else snapshot)
     ]
+
+
+def frontend_entries(index: RouteIndex) -> list[tuple[int, Branch]]:
+    """The includes of `index`'s router with frontends or hosts (see
+    `has_frontends`), by position: FastAPI asks them whatever the path."""
+    return [
+        (number, entry)
+        for number, entry in index.root_entries()
+        if isinstance(entry, Branch) and has_frontends(entry.router)
+    ]
+
+
+Grouped = Sequence[tuple[int, Branch | None, BaseRoute | None]]
+
+
+def with_entries(grouped: Grouped, entries: list[tuple[int, Branch]]) -> Grouped:
+    """`grouped` candidates (see `RouteIndex.grouped_candidates`) with the
+    include `entries` it lacks, in position order."""
+    if not entries:
+        return grouped
+    present = {number for number, _, _ in grouped}
+    missing = [(number, branch, None) for number, branch in entries if number not in present]
+    return sorted([*grouped, *missing], key=lambda candidate: candidate[0]) if missing else grouped
 
 
 def has_frontends(router: APIRouter | RouterImport, seen: set[int] | None = None) -> bool:
