@@ -150,7 +150,7 @@ def render_main(size: SizeSpec, variant: str) -> str:
             "",
             *[f'app.include_router("{PACKAGE}.routers.{m}:router")' for m in names],
         ]
-    elif variant == "fastapi_lazyrouter":
+    elif variant in ("fastapi_lazyrouter", "fastapi_lazyrouter_auto"):
         body = [
             "import fastapi_lazyrouter",
             "from fastapi import FastAPI",
@@ -160,20 +160,9 @@ def render_main(size: SizeSpec, variant: str) -> str:
             f"app = FastAPI({title})",
             "fastapi_lazyrouter.autoconfigure(app)",
             "",
-            # Prefix and tags live on each LazyApiRouter (see its docstring).
-            *[f"app.include_router({m}.router)" for m in names],
-        ]
-    elif variant == "fastapi_lazyrouter_auto":
-        body = [
-            "import fastapi_lazyrouter",
-            "from fastapi import FastAPI",
-            "",
-            *imports,
-            "",
-            f"app = FastAPI({title})",
-            "fastapi_lazyrouter.autoconfigure(app)",
-            "",
-            *include,
+            # fastapi_lazyrouter: prefix and tags live on each LazyApiRouter (see
+            # its docstring); _auto: plain APIRouters, included as eagerly.
+            *([f"app.include_router({m}.router)" for m in names] if variant == "fastapi_lazyrouter" else include),
         ]
     elif variant == "floor":
         first = router_resources(size, 0)[0]
