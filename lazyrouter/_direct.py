@@ -1,4 +1,4 @@
-"""The direct path: a request to a static API route the index already found.
+"""The direct path: a request to an API route the index already found.
 
 For such a request FastAPI's dispatch loops over the router's routes, matches
 the route (through an include, twice, and through the included router's own
@@ -9,18 +9,22 @@ route's `handle()` with the include's effective context in `scope["fastapi"]`
 built that outcome is known: a *direct route* leaves the same keys in the
 scope, in the same order, and makes the same call.
 
+A route with path parameters is matched by its own `matches()` (FastAPI's
+code, as FastAPI's dispatch asks it), so its converted parameters and child
+scope are FastAPI's; a static route's match is known from its path.
+
 It is taken only where nothing FastAPI would run instead could answer
 otherwise: a built APIRoute whose matching (and, for a route of the router,
-handling) is FastAPI's own code, a path with no parameters, a method the
-route takes, no form limits, no telemetry and no warm-up in progress, and,
-through an include, FastAPI's own `_IncludedRouter` entry of a LazyRouter
-whose routes have not changed since. Every other request goes FastAPI's way.
+handling) is FastAPI's own code, a method the route takes, no form limits,
+no telemetry and no warm-up in progress, and, through an include, FastAPI's
+own `_IncludedRouter` entry of a LazyRouter whose routes have not changed
+since. Every other request goes FastAPI's way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, Final, Protocol, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Match
@@ -54,15 +58,19 @@ NOT_YET: Final = "not yet"
 
 
 class DirectRoute:
-    """A static route of the router itself, served as `APIRouter.app` ends up
+    """A route of the router itself, served as `APIRouter.app` ends up
     serving it: the child scope `Route.matches()` makes, then `route.app`."""
 
-    __slots__ = ("asks_include", "regex", "route")
+    __slots__ = ("asks_include", "params", "regex", "route")
+
+    stale: Final = False
+    """Never: a change to the router's routes makes new views (and direct routes)."""
 
     def __init__(self, route: APIRoute, asks_include: bool) -> None:
         self.route = route
         self.regex = route.path_regex
         self.asks_include = asks_include
+        self.params = bool(route.param_convertors)
 
     def serve(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None] | None:
         """The route's answer, or None: FastAPI's way for this request."""
@@ -79,7 +87,16 @@ class DirectRoute:
             return None
         if self.asks_include:
             scope.setdefault(_compat.SCOPE_KEY, {})
-        scope.update({"endpoint": route.endpoint, "path_params": dict(scope.get("path_params", {})), "route": route})
+        if self.params:
+            # The route's own match: FastAPI's conversions and child scope.
+            match, child_scope = route.matches(scope)
+            if match is not Match.FULL:
+                return None
+            _update_scope(scope, child_scope)
+        else:
+            scope.update(
+                {"endpoint": route.endpoint, "path_params": dict(scope.get("path_params", {})), "route": route}
+            )
         return cast(Coroutine[Any, Any, None], route.app(scope, receive, send))
 
 
@@ -89,18 +106,20 @@ class DirectInclude:
     the include entry and the effective context in `scope["fastapi"]`, the
     child scope of the context's match, then the route's own `handle()`."""
 
-    __slots__ = ("context", "entry", "known", "route", "router", "served", "serves_app", "version")
+    __slots__ = ("context", "entry", "known", "params", "route", "router", "serves_app", "stale", "version")
 
-    def __init__(self, served: Served, entry: Any, router: Dispatching, route: APIRoute, context: Any) -> None:
-        self.served = served
+    def __init__(self, entry: Any, router: Dispatching, route: APIRoute, context: Any) -> None:
         self.entry = entry
         self.router = router
         self.version = router._version
         self.route = route
         self.context = context
+        self.params = bool(context.param_convertors)
         self.known = entry.__dict__.get("_effective_candidates")
         # What the route's `handle()` would do with the context, done here.
         self.serves_app = _compat.CONTEXT_APP_SERVES and _compat.handles_as_fastapi(route)
+        self.stale = False
+        """Set once the included router's routes or contexts changed: found again."""
 
     def serve(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None] | None:
         """The route's answer, or None: FastAPI's way for this request."""
@@ -112,15 +131,25 @@ class DirectInclude:
             # FastAPI's own walk of the include made the contexts that serve from now on.
             or self.entry.__dict__.get("_effective_candidates") is not self.known
         ):
-            self.served.direct = NOT_YET  # found again, for the routes as they are
+            self.stale = True
             return None
         methods = context.methods
         if not methods or scope["method"] not in methods or scope.get(_compat.TELEMETRY_KEY) is not None:
             return None
+        route = self.route
+        if self.params:
+            # As `_match()` asks the route, with the context in the scope.
+            match, child_scope = _compat.matched_in_context(scope, route, context)
+            if match is not Match.FULL:
+                return None
         fastapi_scope = scope.setdefault(_compat.SCOPE_KEY, {})
         fastapi_scope[_compat.INCLUDED_KEY] = self.entry
-        route = self.route
-        scope.update({"endpoint": context.endpoint, "path_params": dict(scope.get("path_params", {})), "route": route})
+        if self.params:
+            _update_scope(scope, child_scope)
+        else:
+            scope.update(
+                {"endpoint": context.endpoint, "path_params": dict(scope.get("path_params", {})), "route": route}
+            )
         fastapi_scope[_compat.CONTEXT_KEY] = context
         if self.serves_app:
             return context.app(scope, receive, send)  # type: ignore[no-any-return]
@@ -130,14 +159,8 @@ class DirectInclude:
 Direct = DirectRoute | DirectInclude
 
 
-class Served(Protocol):
-    """Where a direct route is kept (`_dispatch._Served`)."""
-
-    direct: Direct | str | None
-
-
 def direct_route(
-    router: Dispatching, served: Served, first: Any, route_path: str, scope: Scope, asks_include: bool
+    router: Dispatching, first: Any, route_path: str, scope: Scope, asks_include: bool
 ) -> Direct | str | None:
     """The direct route for `route_path`, whose candidates `first` leads
     (None: FastAPI's way for good; `NOT_YET`: ask again next request).
@@ -149,15 +172,15 @@ def direct_route(
             return NOT_YET
         if not (_compat.matches_as_fastapi(first) and _compat.handles_as_fastapi(first)):
             return None
-        if not first.methods or first.param_convertors or first.path_regex.match(route_path) is None:
+        if not first.methods or first.path_regex.match(route_path) is None:
             return None
         return DirectRoute(first, asks_include)
     if _compat.plain_include_entry(first):
-        return _direct_include(served, first, route_path)
+        return _direct_include(first, route_path)
     return None
 
 
-def _direct_include(served: Served, entry: Any, route_path: str) -> DirectInclude | str | None:
+def _direct_include(entry: Any, route_path: str) -> DirectInclude | str | None:
     from lazyrouter._dispatch import Dispatching
     from lazyrouter._serving import MATCHED
 
@@ -178,17 +201,26 @@ def _direct_include(served: Served, entry: Any, route_path: str) -> DirectInclud
         return NOT_YET
     if not _compat.matches_as_fastapi(route):
         return None
-    try:
-        context = serving.effective_context(route)
-    except Exception:  # the request gets FastAPI's error its own way, and tries again
-        return NOT_YET
-    if context is None or not context.methods or context.param_convertors:
+    # One direct route per route of the include, whatever path it serves.
+    direct = serving.directs.get(id(route))
+    if direct is None or direct.route is not route or direct.stale:
+        try:
+            context = serving.effective_context(route)
+        except Exception:  # the request gets FastAPI's error its own way, and tries again
+            return NOT_YET
+        if context is None or not context.methods:
+            return None
+        if _compat.CONTEXT_APP_SERVES and getattr(context, "app", None) is None:
+            return None
+        direct = serving.directs[id(route)] = DirectInclude(entry, router, route, context)
+    if direct.context.path_regex.match(route_path) is None:
         return None
-    if _compat.CONTEXT_APP_SERVES and getattr(context, "app", None) is None:
-        return None
-    if context.path_regex.match(route_path) is None:
-        return None
-    return DirectInclude(served, entry, router, route, context)
+    return direct
+
+
+def _update_scope(scope: Scope, child_scope: Scope) -> None:
+    assert _compat.update_scope is not None  # present wherever DIRECT_PATH is
+    _compat.update_scope(scope, child_scope)
 
 
 def _overrides_hooks(router: Dispatching) -> bool:

@@ -22,8 +22,8 @@ from starlette.types import Receive, Scope, Send
 from lazyrouter import _compat
 from lazyrouter._declarations import OBJECT, Branch, Declaration, Inclusion, RouterImport
 from lazyrouter._deferred import BuildContext
-from lazyrouter._direct import INCLUDE_ASKED, NOT_YET, Direct, direct_route
-from lazyrouter._index import CACHE_SIZE, CACHED_PATH_LENGTH, ENTRY_ONLY, LOOK_INSIDE, RouteIndex
+from lazyrouter._direct import INCLUDE_ASKED, NOT_YET, Direct, DirectRoute, direct_route
+from lazyrouter._index import CACHE_SIZE, CACHED_PATH_LENGTH, ENTRY_ONLY, LOOK_INSIDE, Grouped, RouteIndex
 from lazyrouter._registration import Registering
 from lazyrouter._serving import IncludeServing, PendingContext
 from lazyrouter._tree import (
@@ -46,16 +46,29 @@ class _Views:
     version: int
     http: dict[str, _Served] = dataclasses.field(default_factory=dict)
     websocket: dict[str, _Served] = dataclasses.field(default_factory=dict)
-    shared: dict[tuple[int, ...], APIRouter] = dataclasses.field(default_factory=dict)
+    shared: dict[tuple[int, ...], _View] = dataclasses.field(default_factory=dict)
     """Views by the ids of the routes they list."""
+    by_grouped: dict[int, tuple[object, _View]] = dataclasses.field(default_factory=dict)
+    """Views by the index's answer they were made from (kept alive with it):
+    the index gives paths of one shape the same answer (see `RouteIndex`)."""
+
+
+@dataclasses.dataclass(eq=False, slots=True)
+class _View:
+    """The router as FastAPI's dispatch sees it for the paths of the same
+    candidates, and the direct route that serves every one of them (a route
+    with path parameters, which its own `matches()` checks), once known."""
+
+    router: APIRouter
+    direct: DirectRoute | None = None
 
 
 @dataclasses.dataclass(eq=False, slots=True)
 class _Served:
-    """How the router serves one path: the view FastAPI's dispatch runs over,
-    and the direct route that stands in for it (see `_direct`)."""
+    """How the router serves one path: its view, and the direct route that
+    stands in for FastAPI's dispatch over it (see `_direct`)."""
 
-    view: APIRouter
+    view: _View
     direct: Direct | str | None = NOT_YET
 
 
@@ -134,18 +147,25 @@ class Dispatching(Registering):
                 answer = direct.serve(scope, receive, send)  # type: ignore[union-attr]
                 if answer is not None:
                     return answer
+                if direct.stale:  # type: ignore[union-attr]
+                    served.direct = NOT_YET  # found again, for the routes as they are
             # FastAPI's own dispatch, over the only routes that can match this path
             # or its redirect_slashes twin: same answer as scanning them all.
-            return APIRouter.app(served.view, scope, receive, send)
-        return self._app_warming_up(warm_up, served.view, scope, receive, send)
+            return APIRouter.app(served.view.router, scope, receive, send)
+        return self._app_warming_up(warm_up, served.view.router, scope, receive, send)
 
     def _direct_for(self, served: _Served, scope: Scope) -> Direct | None:
-        routes = served.view.routes
+        if served.view.direct is not None and scope["type"] == "http":
+            served.direct = served.view.direct  # found for another path of the view
+            return served.direct
+        routes = served.view.router.routes
         asks_include = bool(routes) and routes[0] is INCLUDE_ASKED
         candidates = routes[1:] if asks_include else routes
         route_path = _compat.get_route_path(scope)
-        direct = direct_route(self, served, candidates[0], route_path, scope, asks_include) if candidates else None
+        direct = direct_route(self, candidates[0], route_path, scope, asks_include) if candidates else None
         served.direct = direct
+        if isinstance(direct, DirectRoute) and direct.params:
+            served.view.direct = direct  # for the view's other paths too
         return None if direct is NOT_YET else direct  # type: ignore[return-value]
 
     async def _app_warming_up(
@@ -174,7 +194,9 @@ class Dispatching(Registering):
         by_path = views.http if scope["type"] == "http" else views.websocket
         served = by_path.get(route_path)
         if served is None:
-            served = _Served(self._new_view(views, route_path, self._redirect_path(scope, route_path)))
+            view = self._new_view(views, route_path, self._redirect_path(scope, route_path))
+            direct = view.direct
+            served = _Served(view, NOT_YET if direct is None or scope["type"] != "http" else direct)
             if len(route_path) <= CACHED_PATH_LENGTH:
                 if len(by_path) >= CACHE_SIZE:
                     by_path.clear()
@@ -189,26 +211,42 @@ class Dispatching(Registering):
             return None
         return route_path.rstrip("/") if route_path.endswith("/") else route_path + "/"
 
-    def _new_view(self, views: _Views, route_path: str, redirect_path: str | None) -> APIRouter:
+    def _new_view(self, views: _Views, route_path: str, redirect_path: str | None) -> _View:
         index = views.index
-        routes: list[Any]
         if _compat.INCLUDES_ARE_LIVE:
-            # The index's cached answer: with_entries() never changes it.
-            grouped = with_entries(index.grouped_candidates(route_path, redirect_path), self._frontend_entries(index))
-            routes = [route if branch is None else branch.entry for _, branch, route in grouped]
-            first_include = self._first_include(index)
-            if first_include is not None and all(number != first_include for number, _, _ in grouped):
-                # FastAPI's dispatch asks that include entry to match (which makes
-                # `scope["fastapi"]`) if no route before it does.
-                at = sum(1 for number, _, _ in grouped if number < first_include)
-                routes.insert(at, INCLUDE_ASKED)
-        else:
-            routes = index.candidates(route_path, redirect_path)
+            answer = index.grouped_candidates(route_path, redirect_path)
+            known = views.by_grouped.get(id(answer))
+            if known is not None and known[0] is answer:
+                return known[1]
+            view = self._shared_view(views, self._view_routes(index, answer))
+            if len(views.by_grouped) >= CACHE_SIZE:
+                views.by_grouped.clear()
+            views.by_grouped[id(answer)] = (answer, view)
+            return view
+        return self._shared_view(views, index.candidates(route_path, redirect_path))
+
+    def _view_routes(self, index: RouteIndex, answer: Grouped) -> list[Any]:
+        """What a view lists for the index's answer (FastAPI >= 0.137): the
+        candidates, the entries of their includes and of those holding hosts or
+        frontends, and the first include entry FastAPI's dispatch asks."""
+        # The index's remembered answer: with_entries() never changes it.
+        grouped = with_entries(answer, self._frontend_entries(index))
+        routes: list[Any] = [route if branch is None else branch.entry for _, branch, route in grouped]
+        first_include = self._first_include(index)
+        if first_include is not None and all(number != first_include for number, _, _ in grouped):
+            # FastAPI's dispatch asks that include entry to match (which makes
+            # `scope["fastapi"]`) if no route before it does.
+            at = sum(1 for number, _, _ in grouped if number < first_include)
+            routes.insert(at, INCLUDE_ASKED)
+        return routes
+
+    def _shared_view(self, views: _Views, routes: list[Any]) -> _View:
         key = tuple(map(id, routes))
         view = views.shared.get(key)
         if view is None:
-            view = APIRouter.__new__(APIRouter)
-            view.__dict__ = {**self.__dict__, "routes": routes}
+            router = APIRouter.__new__(APIRouter)
+            router.__dict__ = {**self.__dict__, "routes": routes}
+            view = _View(router)
             if len(views.shared) >= CACHE_SIZE:
                 views.shared.clear()
             views.shared[key] = view

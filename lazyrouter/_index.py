@@ -30,6 +30,7 @@ ENTRY_ONLY: Final = 2
 
 Item = Declaration | Branch | None
 Order = tuple[int, ...]
+Grouped = list[tuple[int, Branch | None, BaseRoute | None]]
 
 
 @dataclass(eq=False, slots=True)
@@ -75,7 +76,10 @@ class RouteIndex:
         self.cached = cached
         size = CACHE_SIZE if cached else 0
         self._cached_candidates = functools.lru_cache(maxsize=size)(self._candidates)
-        self._cached_grouped = functools.lru_cache(maxsize=size)(self._grouped_candidates)
+        # `_grouped_candidates()` by the trie's answers it was made of (which it
+        # keeps alive, so their ids stay theirs): paths that differ only where
+        # parameters stand get the same list.
+        self._grouped_by_shape: dict[tuple[int, ...], tuple[list[tuple[Any, ...]], Grouped]] = {}
 
     def _index(self, prefix: Order, items: list[Item]) -> _Level:
         level = _Level()
@@ -113,7 +117,7 @@ class RouteIndex:
         with self.lock:
             entry = self._add(self.root, (number,), declaration)
             self._cached_candidates.cache_clear()
-            self._cached_grouped.cache_clear()
+            self._grouped_by_shape.clear()
         assert not isinstance(entry, Branch)
         return entry
 
@@ -142,7 +146,7 @@ class RouteIndex:
         the router's own list, of the includes that hold a pinned branch
         reached by `path` (see `pinned`).
         """
-        for order, entry in level.trie.lookup(path):
+        for order, entry in level.trie.shared_lookup(path):
             if isinstance(entry, Branch):
                 pin = self.pinned(entry) if pins is not None and self.pinned is not None else None
                 if pin is not None:
@@ -206,25 +210,40 @@ class RouteIndex:
             return [found[order] for order in sorted(found)]
         return list(found.values())
 
-    def grouped_candidates(
-        self, route_path: str, redirect_path: str | None = None, *, remember: bool = True
-    ) -> list[tuple[int, Branch | None, BaseRoute | None]]:
+    def grouped_candidates(self, route_path: str, redirect_path: str | None = None) -> Grouped:
         """`candidates()`, with where each came from: its position in the
         router's own list, and the include (`Branch`) it was lifted from, if
         any. Consecutive candidates of one include collapse into the first.
-        `remember=False`: not from, nor into, the cache (a caller with its own).
-        """
-        if len(route_path) > CACHED_PATH_LENGTH or not self.cached or not remember:
-            return self._grouped_candidates(route_path, redirect_path)
-        return self._cached_grouped(route_path, redirect_path)
 
-    def _grouped_candidates(
-        self, route_path: str, redirect_path: str | None
-    ) -> list[tuple[int, Branch | None, BaseRoute | None]]:
+        Remembered by shape, not path: the same list for every path that
+        reaches the same trie nodes, while the routes stay (at most
+        `CACHE_SIZE` shapes), unless an include the router lifts holds one.
+        """
+        paths = _looked_up(route_path, redirect_path)
+        answers = [self.root.trie.shared_lookup(path) for path in paths]
+        shape = tuple(map(id, answers))
+        known = self._grouped_by_shape.get(shape)
+        if known is not None:
+            return known[1]
         found: dict[Order, BaseRoute] = {}
         pins: set[int] = set()
-        for path in _looked_up(route_path, redirect_path):
+        for path in paths:
             self._lookup(self.root, path, found, pins=pins)
+        grouped = self._grouped(found, pins)
+        # Only the router's own level decides: an include it reached is pinned
+        # to its entry, or the answer depends on more than these nodes.
+        if all(
+            not isinstance(entry, Branch) or self._pin(entry) == ENTRY_ONLY for answer in answers for _, entry in answer
+        ):
+            if len(self._grouped_by_shape) >= CACHE_SIZE:
+                self._grouped_by_shape.clear()
+            self._grouped_by_shape[shape] = (answers, grouped)
+        return grouped
+
+    def _pin(self, branch: Branch) -> int | None:
+        return None if self.pinned is None else self.pinned(branch)
+
+    def _grouped(self, found: dict[Order, BaseRoute], pins: set[int]) -> Grouped:
         grouped: list[tuple[int, Branch | None, BaseRoute | None]] = []
         for order in sorted(found):
             number = order[0]

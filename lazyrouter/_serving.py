@@ -80,7 +80,11 @@ class IncludeServing:
     """The include's prefix, when `index` is the router's own (see `reset()`)."""
     hosting: list[tuple[int, Branch]] = field(default_factory=list)
     """The includes of the router holding hosts or frontends, by position."""
+    directs: dict[int, Any] = field(default_factory=dict)
+    """Direct routes (`_direct.DirectInclude`) by id of their route."""
     _skeletons: Callable[[str], tuple[tuple[str, Any, Any], ...]] = field(init=False, repr=False)
+    _by_grouped: dict[int, tuple[object, tuple[tuple[str, Any, Any], ...]]] = field(default_factory=dict, repr=False)
+    """Skeletons by the index's answer they were made from (kept alive with it)."""
     _last: tuple[tuple[int, str, str, Any], list[Candidate]] | None = field(default=None, repr=False)
     """The candidates of the last request: FastAPI calls `matches()` and then,
     for the same scope, `handle()`, which needs the same candidates."""
@@ -108,6 +112,8 @@ class IncludeServing:
         self.contexts.clear()
         self.children.clear()
         self.fastapi_made.clear()
+        self.directs.clear()
+        self._by_grouped.clear()
         self._last = None
         self.warmed = False
 
@@ -168,11 +174,20 @@ class IncludeServing:
     def _skeleton(self, route_path: str) -> tuple[tuple[str, Any, Any], ...]:
         """The candidates for `route_path` before the scope is looked at: what
         the index finds, with the route `.routes` lists for each."""
-        skeleton: list[tuple[str, Any, Any]] = []
         path = self.relative(route_path)
-        # An app may include hundreds of routers: their own indexes' caches
-        # are not filled by the paths of every include (the skeletons are).
-        grouped = [] if path is None else self.index.grouped_candidates(path, remember=False)
+        if path is None:
+            return self._skeleton_of([])
+        # The index's answer is one list for the paths of one shape.
+        grouped = self.index.grouped_candidates(path)
+        known = self._by_grouped.get(id(grouped))
+        if known is None or known[0] is not grouped:
+            if len(self._by_grouped) >= SKELETONS:
+                self._by_grouped.clear()
+            known = self._by_grouped[id(grouped)] = (grouped, self._skeleton_of(grouped))
+        return known[1]
+
+    def _skeleton_of(self, grouped: list[tuple[int, Branch | None, Any]]) -> tuple[tuple[str, Any, Any], ...]:
+        skeleton: list[tuple[str, Any, Any]] = []
         # FastAPI asks the includes holding hosts or frontends whatever the path.
         for number, branch, lifted in with_entries(grouped, self.hosting):
             if branch is not None:

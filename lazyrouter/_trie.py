@@ -33,9 +33,11 @@ class _Param:
 
 
 PARAM: Final = _Param()
+SHARED: Final = 4096
+"""Lookup answers a trie keeps (`shared_lookup()`); bounded by its nodes anyway."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # hashed by identity: lookups remember by node
 class _Node(Generic[T]):
     static: dict[str, _Node[T]] = field(default_factory=dict)
     """Children keyed by the exact text of the next segment."""
@@ -50,11 +52,12 @@ class _Node(Generic[T]):
 class SegmentTrie(Generic[T]):
     """Values indexed by path template, looked up by concrete path."""
 
-    __slots__ = ("_root", "_size")
+    __slots__ = ("_root", "_shared", "_size")
 
     def __init__(self) -> None:
         self._root: _Node[T] = _Node()
         self._size = 0
+        self._shared: dict[tuple[_Node[T] | None, ...], tuple[T, ...]] = {}
 
     def __len__(self) -> int:
         return self._size
@@ -81,6 +84,7 @@ class SegmentTrie(Generic[T]):
                 node = child
         (node.catch_all if catch_all else node.terminal).append((order, value))
         self._size += 1
+        self._shared.clear()
 
     def lookup(self, path: str) -> list[T]:
         """Return the values whose template may match `path`, in order.
@@ -89,13 +93,21 @@ class SegmentTrie(Generic[T]):
         exactly as written, so an empty segment (a trailing or doubled slash)
         matches only a template with the same empty segment.
         """
-        found: list[tuple[Any, T]] = []
+        return list(self.shared_lookup(path))
+
+    def shared_lookup(self, path: str) -> tuple[T, ...]:
+        """`lookup()`, as one tuple for all the paths that reach the same nodes
+        (paths that differ only in the segments parameters stand for): callers
+        may remember what they derive from it by its identity, while the trie
+        is unchanged. At most `SHARED` are kept."""
+        passed: list[_Node[T]] = []
         frontier = [self._root]
         # The leading "/" yields an empty first piece, which the root stands for.
         for segment in path.split("/")[1:]:
             next_frontier: list[_Node[T]] = []
             for node in frontier:
-                found.extend(node.catch_all)
+                if node.catch_all:
+                    passed.append(node)
                 child = node.static.get(segment)
                 if child is not None:
                     next_frontier.append(child)
@@ -105,12 +117,22 @@ class SegmentTrie(Generic[T]):
             frontier = next_frontier
             if not frontier:
                 break
-        for node in frontier:
-            found.extend(node.catch_all)
-            found.extend(node.terminal)
-        if len(found) > 1:
-            found.sort(key=_order)
-        return [value for _, value in found]
+        # None parts the nodes passed from those the path ends at.
+        key = (*passed, None, *frontier)
+        values = self._shared.get(key)
+        if values is None:
+            found: list[tuple[Any, T]] = []
+            for node in passed:
+                found.extend(node.catch_all)
+            for node in frontier:
+                found.extend(node.catch_all)
+                found.extend(node.terminal)
+            if len(found) > 1:
+                found.sort(key=_order)
+            if len(self._shared) >= SHARED:
+                self._shared.clear()
+            values = self._shared[key] = tuple(value for _, value in found)
+        return values
 
 
 def _order(item: tuple[Any, object]) -> Any:

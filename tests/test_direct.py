@@ -1,5 +1,5 @@
-"""The direct path (lazyrouter/_direct.py): a request to a static API route
-the index already found, served without FastAPI's dispatch loop.
+"""The direct path (lazyrouter/_direct.py): a request to an API route the
+index already found, served without FastAPI's dispatch loop.
 
 Each test runs the same steps on an eager app and a lazy twin, and compares,
 request by request, the answer and what dispatch left in the scope (keys in
@@ -55,6 +55,18 @@ def direct_kind(app: FastAPI, path: str) -> str | None:
     return type(direct).__name__ if isinstance(direct, (DirectRoute, DirectInclude)) else None
 
 
+def served_directly(app: FastAPI, path: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Request `path` with FastAPI's dispatch over the router's view refused:
+    only the direct path can answer."""
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"{path} went FastAPI's way")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(APIRouter, "app", refused)
+        return TestClient(app).get(path).status_code
+
+
 def run(mode: str, build: Callable[[str], FastAPI], steps: list[Step]) -> list[Any]:
     app = build(mode)
     with TestClient(app) as client:
@@ -96,10 +108,8 @@ def test_repeated_requests_take_the_direct_path_and_leave_the_scope_eager_leaves
 @needs_direct_path
 @pytest.mark.parametrize("mode", APP_ROUTER_MODES)
 def test_what_the_direct_path_leaves_to_fastapi(mode: str) -> None:
-    # Path parameters, other methods, HEAD, a trailing slash, 404s: FastAPI's way.
+    # Other methods, HEAD, a trailing slash, 404s: FastAPI's way.
     steps = [
-        get("/v1/items/7"),
-        get("/v1/items/7"),
         get("/flat"),
         get("/flat", "POST"),
         get("/flat", "HEAD"),
@@ -110,7 +120,53 @@ def test_what_the_direct_path_leaves_to_fastapi(mode: str) -> None:
         get("/v1/nothing"),
     ]
     lazy = same_as_eager(mode, two_layouts, steps)
-    assert direct_kind(lazy, "/v1/items/7") is None
+    assert direct_kind(lazy, "/flat/") is None
+    assert direct_kind(lazy, "/v1/nothing") is None
+
+
+def parameter_routes(mode: str) -> FastAPI:
+    """Routes with path parameters, on the app and through an include, with
+    convertors that refuse some segments (so the route's own match decides)."""
+    app = new_app(mode)
+    app.add_api_route("/flat/{number:int}", shape)
+    app.add_api_route("/flat/{name}", shape)
+    app.add_api_route("/flat/{number:int}/{word}", shape, methods=["GET", "PUT"])
+    items = new_router(mode, prefix="/items")
+    items.add_api_route("/{item_id:int}", shape)
+    items.add_api_route("/{item_id}/tags/{tag}", shape)
+    items.add_api_route("/{slug}", shape)
+    app.include_router(items, prefix="/v1/{version}")
+    return app
+
+
+@needs_direct_path
+@pytest.mark.parametrize("mode", APP_ROUTER_MODES)
+def test_routes_with_path_parameters_take_the_direct_path_for_every_value(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A new value each request (as real traffic sends), values a convertor
+    # refuses (the next candidate answers), other methods, parameters of the
+    # include prefix: answers and scopes as eager's, request by request.
+    paths = ["/flat/1", "/flat/2", "/flat/abc", "/flat/3/x", "/v1/a/items/7", "/v1/b/items/8", "/v1/c/items/x"]
+    paths += ["/v1/a/items/9/tags/t", "/flat/-4", "/flat/5/y", "/v1/d/items/10", "/flat/1", "/v1/a/items/7"]
+    steps = [get(path) for path in paths] + [
+        get("/flat/5/y", "PUT"),
+        get("/flat/6/z", "DELETE"),
+        get("/v1/a/items/11", "POST"),
+    ]
+    lazy = same_as_eager(mode, parameter_routes, steps)
+    assert direct_kind(lazy, "/flat/2") == "DirectRoute"
+    if _compat.INCLUDES_ARE_LIVE:
+        assert direct_kind(lazy, "/v1/b/items/8") == "DirectInclude"
+    # One direct route serves every path of the route's shape.
+    views = lazy.router._views  # type: ignore[attr-defined]
+    assert views.http["/flat/1"].direct is views.http["/flat/2"].direct
+    if _compat.INCLUDES_ARE_LIVE:
+        assert views.http["/v1/a/items/7"].direct is views.http["/v1/d/items/10"].direct
+    # Paths never requested, served from the first request on.
+    assert served_directly(lazy, "/flat/77", monkeypatch) == 200
+    if _compat.INCLUDES_ARE_LIVE:
+        assert served_directly(lazy, "/v1/z/items/78", monkeypatch) == 200
 
 
 def _write_route_methods(app: FastAPI, client: TestClient) -> None:
