@@ -19,7 +19,9 @@ frameworks' batches alternate (eager, Starlette, lazyrouter, eager, ...), so
 a shared machine's changing load weighs on each alike.
 
 Probes: the first registered route, the last static route of the last
-router, the parameterized route of the middle router, and a 404.  A second
+router, the parameterized route of the middle router (one value asked again
+and again, ``param``, and a value never asked before on every request,
+``param_new``, as real traffic asks), and a 404, a 405 and a redirect.  A second
 table compares the *first* request to a not-yet-hit route (one route in
 each of several distinct routers; lazyrouter builds it then) with a warm
 request to the same route.
@@ -39,6 +41,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import statistics
 import sys
 import time
@@ -50,6 +53,7 @@ from routing_apps import (
     BASELINE,
     FLOOR_PROBES,
     FRAMEWORKS,
+    FRESH_PROBES,
     LAYOUTS,
     PARAM_ID,
     ROUTES_PER_ROUTER,
@@ -132,26 +136,38 @@ async def _noop_send(message: dict[str, Any]) -> None:
     return None
 
 
-async def timed_batch(app: ASGIApp, path: str, n: int, method: str = "GET") -> float:
-    """Seconds taken by ``n`` sequential requests to ``path`` (fresh scope each)."""
+_fresh_values = itertools.count(PARAM_ID + 1)
+
+
+async def timed_batch(app: ASGIApp, path: str, n: int, method: str = "GET", *, fresh: bool = False) -> float:
+    """Seconds taken by ``n`` sequential requests to ``path`` (fresh scope each).
+
+    ``fresh``: each request asks for a last path segment never asked before
+    (the paths are made before the clock starts)."""
     template = make_scope(path, method)
+    if fresh:
+        stem = path.rsplit("/", 1)[0]
+        paths = [f"{stem}/{next(_fresh_values)}" for _ in range(n)]
+        scopes = [{**template, "path": each, "raw_path": each.encode()} for each in paths]
+    else:
+        scopes = [template] * n
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         start = time.perf_counter()
-        for _ in range(n):
-            await app(dict(template), _receive, _noop_send)
+        for scope in scopes:
+            await app(dict(scope), _receive, _noop_send)
         return time.perf_counter() - start
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-async def batch_size(app: ASGIApp, path: str, target_s: float, method: str = "GET") -> int:
+async def batch_size(app: ASGIApp, path: str, target_s: float, method: str = "GET", *, fresh: bool = False) -> int:
     """Requests per timed batch: enough for a batch to last ``target_s``."""
     n = 1
     while n < MAX_BATCH:
-        if await timed_batch(app, path, n, method) >= target_s:
+        if await timed_batch(app, path, n, method, fresh=fresh) >= target_s:
             break
         n *= 2
     return n
@@ -229,16 +245,17 @@ async def measure_apps(
         hits[framework] = await first_hit_us(app, first_hit_paths(n_routes, config.first_hit_samples))
     warm: dict[str, dict[str, float]] = {framework: {} for framework in frameworks}
     for probe, (path, want, method) in probe_paths(n_routes).items():
+        fresh = probe in FRESH_PROBES
         batches = {}
         for framework, app in apps.items():
             status, body = await request_once(app, path, method)  # warm: route built
             check_answer(framework, probe, path, status, body, want)
-            batches[framework] = await batch_size(app, path, config.batch_target_s, method)
+            batches[framework] = await batch_size(app, path, config.batch_target_s, method, fresh=fresh)
         samples: dict[str, list[float]] = {framework: [] for framework in frameworks}
         for _ in range(config.repeats):
             for framework, app in apps.items():
                 n = batches[framework]
-                samples[framework].append(await timed_batch(app, path, n, method) / n)
+                samples[framework].append(await timed_batch(app, path, n, method, fresh=fresh) / n)
         for framework in frameworks:
             warm[framework][probe] = statistics.median(samples[framework]) * 1e6
     return {framework: (warm[framework], hits[framework], builds[framework]) for framework in frameworks}

@@ -16,7 +16,10 @@ PARAM_ID = 42
 
 FRAMEWORKS: tuple[str, ...] = ("fastapi", "starlette", "lazyrouter")
 LAYOUTS: tuple[str, ...] = ("routers", "flat")
-PROBES: tuple[str, ...] = ("first", "last", "param", "param_last", "404", "405", "redirect")
+PROBES: tuple[str, ...] = ("first", "last", "param", "param_new", "param_last", "404", "405", "redirect")
+#: Probes whose every request asks for a parameter value not asked before (as
+#: real traffic does): the last path segment counts up from ``PARAM_ID``.
+FRESH_PROBES: frozenset[str] = frozenset({"param_new"})
 BASELINE = "fastapi"
 #: The probe kinds FastAPI's floor is measured for (see ``build_floor``).
 FLOOR_PROBES: tuple[str, ...] = ("first", "param")
@@ -43,6 +46,7 @@ def probe_paths(n_routes: int) -> dict[str, tuple[str, int, str]]:
         "first": (first, 200, "GET"),
         "last": (router_prefix(routers - 1) + static_path(last_static), 200, "GET"),
         "param": (f"{router_prefix(routers // 2)}/items/{PARAM_ID}", 200, "GET"),
+        "param_new": (f"{router_prefix(routers // 2)}/items/{PARAM_ID}", 200, "GET"),
         "param_last": (f"{router_prefix(routers - 1)}/items/{PARAM_ID}", 200, "GET"),
         "404": ("/no/such/route", 404, "GET"),
         "405": (first, 405, "POST"),

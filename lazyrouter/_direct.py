@@ -23,6 +23,7 @@ since. Every other request goes FastAPI's way.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -32,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from lazyrouter import _compat
 from lazyrouter._deferred import is_deferred
+from lazyrouter._serving import MATCHED
 
 if TYPE_CHECKING:
     from lazyrouter._dispatch import Dispatching
@@ -181,11 +183,8 @@ def direct_route(
 
 
 def _direct_include(entry: Any, route_path: str) -> DirectInclude | str | None:
-    from lazyrouter._dispatch import Dispatching
-    from lazyrouter._serving import MATCHED
-
     router = entry.original_router
-    if not isinstance(router, Dispatching) or _overrides_hooks(router):
+    if not isinstance(router, _dispatching()) or _overrides_hooks(router):
         return None
     if getattr(entry.include_context, "form_limits", None):
         return None
@@ -223,13 +222,19 @@ def _update_scope(scope: Scope, child_scope: Scope) -> None:
     _compat.update_scope(scope, child_scope)
 
 
-def _overrides_hooks(router: Dispatching) -> bool:
+@functools.cache
+def _dispatching() -> type[Dispatching]:
+    """The LazyRouter base that imports this module (found once, not per request)."""
     from lazyrouter._dispatch import Dispatching
 
+    return Dispatching
+
+
+def _overrides_hooks(router: Dispatching) -> bool:
     cls = type(router)
     return (
-        cls.matches is not Dispatching.matches
-        or cls.handle is not Dispatching.handle
+        cls.matches is not _dispatching().matches
+        or cls.handle is not _dispatching().handle
         or "matches" in router.__dict__
         or "handle" in router.__dict__
     )

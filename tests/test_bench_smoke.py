@@ -109,7 +109,7 @@ def test_routing_quick(tmp_path: Path) -> None:
     assert proc.returncode == 0, describe(proc)
     assert "lazyrouter" in proc.stdout
     # Every probe of both layouts is judged against eager FastAPI at both sizes.
-    assert re.search(r"\b\d+ of 28 met\b", proc.stdout), describe(proc)
+    assert re.search(r"\b\d+ of 32 met\b", proc.stdout), describe(proc)
 
 
 def test_warm_up_small(tmp_path: Path) -> None:
