@@ -10,7 +10,7 @@ import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterator
-from typing import Any, Final
+from typing import Any
 
 import fastapi
 import fastapi.routing
@@ -310,27 +310,20 @@ SCOPE_KEY = "fastapi"
 CONTEXT_KEY: str | None = getattr(fastapi.routing, "_FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY", None)
 INCLUDED_KEY: str | None = getattr(fastapi.routing, "_FASTAPI_INCLUDED_ROUTER_KEY", None)
 TELEMETRY_KEY = "fastapi.telemetry"
-# FastAPI's own merge of a matched route's child scope (0.138.0 to 0.165.0).
-update_scope: Callable[[Scope, Scope], None] | None = getattr(fastapi.routing, "_update_scope", None)
+# FastAPI's own merge of a matched route's child scope (0.138.0 to 0.165.0;
+# absent before, where there is no direct path).
+update_scope: Callable[[Scope, Scope], None] = getattr(fastapi.routing, "_update_scope", dict.update)
 
 
 def matched_in_context(scope: Scope, route: BaseRoute, context: Any) -> tuple[Match, Scope]:
-    """`route.matches(scope)` as `_IncludedRouter._match()` asks it (0.138.0 to
-    0.165.0): with `context` in `scope["fastapi"]` while it matches, and the
-    key as it was afterwards."""
-    fastapi_scope = scope.setdefault(SCOPE_KEY, {})
-    previous = fastapi_scope.get(CONTEXT_KEY, _MISSING)
-    fastapi_scope[CONTEXT_KEY] = context
-    try:
-        return route.matches(scope)
-    finally:
-        if previous is _MISSING:
-            fastapi_scope.pop(CONTEXT_KEY, None)
-        else:
-            fastapi_scope[CONTEXT_KEY] = previous
-
-
-_MISSING: Final = object()
+    """What `route.matches(scope)` answers when `_IncludedRouter._match()` asks
+    it with `context` in the scope, for an APIRoute that matches with FastAPI's
+    own code (`matches_as_fastapi`): the context's match, and the route in the
+    child scope. `APIRoute.matches()` is that, unchanged from 0.138.0 to 0.165.0."""
+    match, child_scope = context.matches(scope)
+    if match is not Match.NONE:
+        child_scope["route"] = route
+    return match, child_scope
 
 
 _apply_router_form_limits = getattr(fastapi.routing, "_apply_router_form_limits", None)

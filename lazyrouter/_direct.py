@@ -94,7 +94,7 @@ class DirectRoute:
             match, child_scope = route.matches(scope)
             if match is not Match.FULL:
                 return None
-            _update_scope(scope, child_scope)
+            _compat.update_scope(scope, child_scope)
         else:
             scope.update(
                 {"endpoint": route.endpoint, "path_params": dict(scope.get("path_params", {})), "route": route}
@@ -147,7 +147,7 @@ class DirectInclude:
         fastapi_scope = scope.setdefault(_compat.SCOPE_KEY, {})
         fastapi_scope[_compat.INCLUDED_KEY] = self.entry
         if self.params:
-            _update_scope(scope, child_scope)
+            _compat.update_scope(scope, child_scope)
         else:
             scope.update(
                 {"endpoint": context.endpoint, "path_params": dict(scope.get("path_params", {})), "route": route}
@@ -215,11 +215,6 @@ def _direct_include(entry: Any, route_path: str) -> DirectInclude | str | None:
     if direct.context.path_regex.match(route_path) is None:
         return None
     return direct
-
-
-def _update_scope(scope: Scope, child_scope: Scope) -> None:
-    assert _compat.update_scope is not None  # present wherever DIRECT_PATH is
-    _compat.update_scope(scope, child_scope)
 
 
 @functools.cache

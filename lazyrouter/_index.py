@@ -79,7 +79,7 @@ class RouteIndex:
         # `_grouped_candidates()` by the trie's answers it was made of (which it
         # keeps alive, so their ids stay theirs): paths that differ only where
         # parameters stand get the same list.
-        self._grouped_by_shape: dict[tuple[int, ...], tuple[list[tuple[Any, ...]], Grouped]] = {}
+        self._grouped_by_shape: dict[tuple[int, ...], tuple[tuple[tuple[Any, ...], ...], Grouped]] = {}
 
     def _index(self, prefix: Order, items: list[Item]) -> _Level:
         level = _Level()
@@ -219,12 +219,20 @@ class RouteIndex:
         reaches the same trie nodes, while the routes stay (at most
         `CACHE_SIZE` shapes), unless an include the router lifts holds one.
         """
+        lookup = self.root.trie.shared_lookup
         paths = _looked_up(route_path, redirect_path)
-        answers = [self.root.trie.shared_lookup(path) for path in paths]
-        shape = tuple(map(id, answers))
+        if _appends_a_slash(route_path, redirect_path):
+            # The twin reaches the nodes one more (empty) segment below those
+            # `route_path` reaches: that path's answer is the whole shape.
+            answers: tuple[tuple[Any, ...], ...] = (lookup(route_path),)
+            shape: tuple[int, ...] = (id(answers[0]), 0)
+        else:
+            answers = tuple(map(lookup, paths))
+            shape = tuple(map(id, answers))
         known = self._grouped_by_shape.get(shape)
         if known is not None:
             return known[1]
+        answers = tuple(map(lookup, paths))
         found: dict[Order, BaseRoute] = {}
         pins: set[int] = set()
         for path in paths:
@@ -311,11 +319,22 @@ def _lifted(branch: Branch) -> None:
     return None
 
 
-def _looked_up(route_path: str, redirect_path: str | None) -> list[str]:
+def _appends_a_slash(route_path: str, redirect_path: str | None) -> bool:
+    """Whether `redirect_path` is `route_path` and a slash (and no newline)."""
+    return (
+        redirect_path is not None
+        and len(redirect_path) == len(route_path) + 1
+        and redirect_path[-1] == "/"
+        and redirect_path.startswith(route_path)
+        and not route_path.endswith("\n")
+    )
+
+
+def _looked_up(route_path: str, redirect_path: str | None) -> tuple[str, ...]:
     """The paths whose candidates may match `route_path` or `redirect_path`.
     Starlette's path patterns end in `$`, which also matches before a final
     newline: `/items` matches "/items\n" (a request for "/items%0A")."""
-    paths = [route_path]
-    if redirect_path is not None:
-        paths.append(redirect_path)
-    return paths + [path[:-1] for path in paths if path.endswith("\n")]
+    paths = (route_path,) if redirect_path is None else (route_path, redirect_path)
+    if route_path.endswith("\n") or (redirect_path is not None and redirect_path.endswith("\n")):
+        return paths + tuple(path[:-1] for path in paths if path.endswith("\n"))
+    return paths

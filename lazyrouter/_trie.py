@@ -95,15 +95,10 @@ class SegmentTrie(Generic[T]):
         """
         return list(self.shared_lookup(path))
 
-    def shared_lookup(self, path: str) -> tuple[T, ...]:
-        """`lookup()`, as one tuple for all the paths that reach the same nodes
-        (paths that differ only in the segments parameters stand for): callers
-        may remember what they derive from it by its identity, while the trie
-        is unchanged. At most `SHARED` are kept."""
-        passed: list[_Node[T]] = []
-        frontier = [self._root]
-        # The leading "/" yields an empty first piece, which the root stands for.
-        for segment in path.split("/")[1:]:
+    @staticmethod
+    def _walk(frontier: list[_Node[T]], segments: list[str], at: int, passed: list[_Node[T]]) -> list[_Node[T]]:
+        """The rest of `shared_lookup()`'s walk, from several nodes."""
+        for segment in segments[at:]:
             next_frontier: list[_Node[T]] = []
             for node in frontier:
                 if node.catch_all:
@@ -111,12 +106,38 @@ class SegmentTrie(Generic[T]):
                 child = node.static.get(segment)
                 if child is not None:
                     next_frontier.append(child)
-                # Every parameter convertor the trie indexes needs at least one character.
                 if segment and node.param is not None:
                     next_frontier.append(node.param)
             frontier = next_frontier
             if not frontier:
                 break
+        return frontier
+
+    def shared_lookup(self, path: str) -> tuple[T, ...]:
+        """`lookup()`, as one tuple for all the paths that reach the same nodes
+        (paths that differ only in the segments parameters stand for): callers
+        may remember what they derive from it by its identity, while the trie
+        is unchanged. At most `SHARED` are kept."""
+        passed: list[_Node[T]] = []
+        segments = path.split("/")
+        # The leading "/" yields an empty first piece, which the root stands for.
+        at, end = 1, len(segments)
+        node: _Node[T] | None = self._root
+        # While one node is reached (the usual case), no list is built.
+        while at < end and node is not None:
+            if node.catch_all:
+                passed.append(node)
+            segment = segments[at]
+            child = node.static.get(segment)
+            # Every parameter convertor the trie indexes needs at least one character.
+            param = node.param if segment else None
+            at += 1
+            if child is not None and param is not None:
+                frontier = self._walk([child, param], segments, at, passed)
+                break
+            node = child if child is not None else param
+        else:
+            frontier = [] if node is None else [node]
         # None parts the nodes passed from those the path ends at.
         key = (*passed, None, *frontier)
         values = self._shared.get(key)

@@ -390,3 +390,33 @@ def test_an_import_string_include_asked_first_leaves_the_scope_eagers(monkeypatc
     entry = next(route for route in build("lazy_app").routes if type(route).__name__ == "DeferredInclude")
     scope: dict[str, Any] = {"type": "http", "path": "/flat", "root_path": "", "method": "GET"}
     assert entry.matches(scope)[0] is Match.NONE and scope["fastapi"] == {}
+
+
+def slash_shapes(mode: str) -> FastAPI:
+    """Paths that reach the same trie nodes get one remembered answer (see
+    `RouteIndex.grouped_candidates`): templates with and without a trailing
+    slash, parameters and static segments, so that a twin path differs."""
+    app = new_app(mode)
+    app.add_api_route("/a/{p}", shape)
+    app.add_api_route("/a/{p}/", shape)
+    app.add_api_route("/b/{p}", shape)
+    app.add_api_route("/c/x/", shape)
+    app.add_api_route("/c/{p}", shape)
+    nested = new_router(mode)
+    nested.add_api_route("/{p}", shape)
+    nested.add_api_route("/{p}/d/", shape)
+    app.include_router(nested, prefix="/n")
+    return app
+
+
+@pytest.mark.parametrize("redirect_slashes", [True, False])
+@pytest.mark.parametrize("mode", APP_ROUTER_MODES)
+def test_paths_of_one_shape_get_eagers_answers_in_any_order(mode: str, redirect_slashes: bool) -> None:
+    def build(mode: str) -> FastAPI:
+        app = slash_shapes(mode)
+        app.router.redirect_slashes = redirect_slashes
+        return app
+
+    paths = ["/a/1", "/a/2/", "/a/3", "/a/4/", "/b/5", "/b/6/", "/b/7", "/c/x", "/c/x/", "/c/y/", "/c/z"]
+    paths += ["/zzz/", "/zzz", "/b/8//", "/n/9", "/n/10/", "/n/11/d", "/n/12/d/", "/n/13/d/", "/a/1", "/b/6/"]
+    same_as_eager(mode, build, [get(path) for path in paths] + [get(path) for path in reversed(paths)])
