@@ -103,6 +103,8 @@ _DEFERRABLE_METHODS: Final = (
 
 def can_defer(route_class: Any) -> bool:
     """Whether routes of `route_class` can wait for their first request."""
+    if route_class is APIRoute:
+        return True  # the usual case, asked for every route: no weak lookup
     if not isinstance(route_class, type) or not issubclass(route_class, APIRoute):
         return False  # a factory (functools.partial, ...): only calling it tells
     deferrable = _deferrable.get(route_class)
@@ -158,6 +160,8 @@ _deferred_classes: weakref.WeakKeyDictionary[type[BaseRoute], type[BaseRoute]] =
 
 def _deferred_class(route_class: type[BaseRoute]) -> type[BaseRoute]:
     # One subclass per route class, named like it so reprs read the same.
+    if route_class is APIRoute and _deferred_api_route:
+        return _deferred_api_route[0]
     deferred = _deferred_classes.get(route_class)
     if deferred is None:
         deferred = type(
@@ -166,7 +170,13 @@ def _deferred_class(route_class: type[BaseRoute]) -> type[BaseRoute]:
             {"__module__": route_class.__module__, "__qualname__": route_class.__qualname__},
         )
         _deferred_classes[route_class] = deferred
+        if route_class is APIRoute:
+            _deferred_api_route.append(deferred)
     return deferred
+
+
+_deferred_api_route: list[type[BaseRoute]] = []
+"""`_deferred_class(APIRoute)`, once made: asked for nearly every route."""
 
 
 def _instance_attributes(route_class: type[BaseRoute]) -> frozenset[str]:
@@ -406,16 +416,37 @@ def prepare_route(route: BaseRoute) -> LazyRouterError | None:
 def deferred_route(declaration: Declaration, context: BuildContext) -> BaseRoute:
     """The route `declaration` stands for, not built yet: the same object every
     time for the same chain of includes, so identity and user writes last."""
+    route = made_route(declaration)
+    if route is None:
+        route = _new_deferred_route(declaration, context)
+        if declaration.routes is None:
+            declaration.routes = {}
+        declaration.routes[declaration.key] = (declaration.chain, route)
+    return route
+
+
+def made_route(declaration: Declaration) -> BaseRoute | None:
+    """The route `deferred_route()` made for `declaration` already, if any."""
     routes = declaration.routes
-    if routes is None:
-        routes = declaration.routes = {}
-    cached = routes.get(declaration.key)
+    cached = None if routes is None else routes.get(declaration.key)
     # The key holds ids of the chain's option dicts; the entry keeps them alive.
     if cached is not None and _same_chain(cached[0], declaration.chain):
         return cached[1]
-    route = _new_deferred_route(declaration, context)
-    routes[declaration.key] = (declaration.chain, route)
-    return route
+    return None
+
+
+def route_path_if_deferrable(declaration: Declaration, context: BuildContext) -> str | None:
+    """The path the route of `declaration` will have, if making it can wait
+    for the first lookup that finds it: a route class that defers (it
+    matches by its path), and no route made for it yet."""
+    owner = declaration.owner or context.target
+    if declaration.kind == API_ROUTE:
+        options = declaration.options
+        if not can_defer(options.get("route_class_override") or owner.route_class):
+            return None
+    if made_route(declaration) is not None:
+        return None
+    return owner.prefix + declaration.path
 
 
 def _same_chain(chain: Chain, other: Chain) -> bool:

@@ -263,12 +263,7 @@ class Dispatching(Registering):
         """The position of the router's first include entry (FastAPI >= 0.137)."""
         cached = self._first_include_at
         if cached is None or cached[0] is not index:
-            numbers = (
-                number
-                for number, entry in index.root_entries()
-                if _compat.is_include_entry(entry.entry if isinstance(entry, Branch) else entry)
-            )
-            cached = self._first_include_at = (index, next(numbers, None))
+            cached = self._first_include_at = (index, index.first_include_entry())
         return cached[1]
 
     def _frontend_entries(self, index: RouteIndex) -> list[tuple[int, Branch]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -15,7 +16,7 @@ from starlette.routing import (
 
 from lazyrouter import _compat
 from lazyrouter._declarations import OBJECT, STARLETTE_COPY, Branch, Declaration
-from lazyrouter._deferred import BuildContext, deferred_route, is_deferred
+from lazyrouter._deferred import BuildContext, deferred_route, is_deferred, route_path_if_deferrable
 from lazyrouter._lifting import copy_starlette_route
 from lazyrouter._templates import route_key, template_key
 from lazyrouter._trie import SegmentTrie
@@ -33,10 +34,30 @@ Order = tuple[int, ...]
 Grouped = list[tuple[int, Branch | None, BaseRoute | None]]
 
 
+class _Unmade:
+    """A declared API or WebSocket route whose route object is not made yet.
+
+    The index files it under its path, and makes the route (not built: see
+    `_deferred`) the first time a lookup finds it, or a walk lists it: a
+    request that reaches a router for the first time pays for the routes it
+    may match, not for every route the router declares.
+    """
+
+    __slots__ = ("declaration", "route")
+
+    def __init__(self, declaration: Declaration) -> None:
+        self.declaration = declaration
+        self.route: BaseRoute | None = None
+
+
+Entry = BaseRoute | Branch | _Unmade
+_making = threading.Lock()
+
+
 @dataclass(eq=False, slots=True)
 class _Level:
-    entries: list[tuple[Order, BaseRoute | Branch]] = field(default_factory=list)
-    trie: SegmentTrie[tuple[Order, BaseRoute | Branch]] = field(default_factory=SegmentTrie)
+    entries: list[tuple[Order, Entry]] = field(default_factory=list)
+    trie: SegmentTrie[tuple[Order, Entry]] = field(default_factory=SegmentTrie)
 
 
 class RouteIndex:
@@ -87,10 +108,10 @@ class RouteIndex:
             self._add(level, (*prefix, number), item)
         return level
 
-    def _add(self, level: _Level, order: Order, item: Item) -> BaseRoute | Branch | None:
+    def _add(self, level: _Level, order: Order, item: Item) -> Entry | None:
         if item is None:
             return None
-        entry: BaseRoute | Branch
+        entry: Entry
         if isinstance(item, Branch):
             entry = item
             branch_prefix = item.common_prefix
@@ -105,6 +126,9 @@ class RouteIndex:
                 _compat.limit_body_size(route, item.options["max_body_size"])
             entry = route
             segments, catch_all = route_key(entry)
+        elif (path := route_path_if_deferrable(item, self.context)) is not None:
+            entry = _Unmade(item)
+            segments, catch_all = template_key(path, catch_all=False)
         else:
             entry = deferred_route(item, self.context)
             segments, catch_all = route_key(entry)
@@ -112,14 +136,34 @@ class RouteIndex:
         level.trie.insert(segments, (order, entry), order=order, catch_all=catch_all)
         return entry
 
+    def _made(self, entry: Entry) -> BaseRoute | Branch:
+        """`entry`, its route made if it was `_Unmade`."""
+        return entry if isinstance(entry, Branch) else self._route(entry)
+
+    def _route(self, entry: BaseRoute | _Unmade) -> BaseRoute:
+        if not isinstance(entry, _Unmade):
+            return entry
+        route = entry.route
+        if route is None:
+            # Not the index's lock: a build may hold that for long, and this
+            # makes an object and builds nothing.
+            with _making:
+                route = entry.route
+                if route is None:
+                    route = entry.route = deferred_route(entry.declaration, self.context)
+        return route
+
     def append(self, number: int, declaration: Declaration) -> BaseRoute | None:
         """Index one more top-level declaration, `number` in the router's list."""
         with self.lock:
             entry = self._add(self.root, (number,), declaration)
             self._cached_candidates.cache_clear()
             self._grouped_by_shape.clear()
-        assert not isinstance(entry, Branch)
-        return entry
+        if entry is None:
+            return None
+        route = self._made(entry)
+        assert not isinstance(route, Branch)
+        return route
 
     def _expanded(self, order: Order, branch: Branch) -> _Level:
         level = branch.level
@@ -158,8 +202,10 @@ class RouteIndex:
                     return False
                 if not self._lookup(self._expanded(order, entry), path, found, expand=expand, pins=pins):
                     return False
+            elif isinstance(entry, _Unmade) and entry.route is None and not expand:
+                return False  # a route to make: not ready
             else:
-                found[order] = entry
+                found[order] = self._route(entry)
         return True
 
     def is_ready(
@@ -183,7 +229,7 @@ class RouteIndex:
                     if isinstance(entry, Branch):
                         if not branch_ready(entry):
                             return False
-                    elif entry is busy or is_deferred(entry):
+                    elif isinstance(entry, _Unmade) or entry is busy or is_deferred(entry):
                         return False
             return True
         found: dict[Order, BaseRoute] = {}
@@ -267,7 +313,21 @@ class RouteIndex:
 
     def root_entries(self) -> list[tuple[int, BaseRoute | Branch]]:
         """The router's own routes and includes, by position in its list."""
-        return [(order[0], entry) for order, entry in self.root.entries]
+        return [(order[0], self._made(entry)) for order, entry in self.root.entries]
+
+    def first_include_entry(self) -> int | None:
+        """The position of the router's first include entry (no route made:
+        a declared API route is never one)."""
+        for order, entry in self.root.entries:
+            if isinstance(entry, _Unmade):
+                continue
+            if _compat.is_include_entry(entry.entry if isinstance(entry, Branch) else entry):
+                return order[0]
+        return None
+
+    def root_branches(self) -> list[tuple[int, Branch]]:
+        """The router's own includes, by position in its list (no route made)."""
+        return [(order[0], entry) for order, entry in self.root.entries if isinstance(entry, Branch)]
 
     @property
     def routes(self) -> list[BaseRoute]:
@@ -299,7 +359,7 @@ class RouteIndex:
             listed: list[BaseRoute] = []
             for order, entry in self.root.entries:
                 if not isinstance(entry, Branch):
-                    listed.append(entry)
+                    listed.append(self._route(entry))
                 elif (instead := kept(entry)) is not None:
                     listed.append(instead)
                 else:
@@ -311,7 +371,7 @@ class RouteIndex:
             if isinstance(entry, Branch):
                 yield from self._iter_routes(self._expanded(order, entry))
             else:
-                yield entry
+                yield self._route(entry)
 
 
 def _lifted(branch: Branch) -> None:

@@ -73,9 +73,12 @@ def template_key(path: str, *, catch_all: bool) -> tuple[list[Any], bool]:
     from the first parameter whose convertor may span segments."""
     if not path.startswith("/"):
         return [], True
+    parts = path.split("/")[1:]
+    if "{" not in path:
+        return parts, catch_all  # static: every part is literal text
     segments: list[Any] = []
-    for part in path.split("/")[1:]:
-        params = list(PARAM_REGEX.finditer(part))
+    for part in parts:
+        params = list(PARAM_REGEX.finditer(part)) if "{" in part else None
         if not params:
             segments.append(part)
             continue

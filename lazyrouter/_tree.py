@@ -79,11 +79,7 @@ def lifted_items(
 def frontend_entries(index: RouteIndex) -> list[tuple[int, Branch]]:
     """The includes of `index`'s router with frontends or hosts (see
     `has_frontends`), by position: FastAPI asks them whatever the path."""
-    return [
-        (number, entry)
-        for number, entry in index.root_entries()
-        if isinstance(entry, Branch) and has_frontends(entry.router)
-    ]
+    return [(number, branch) for number, branch in index.root_branches() if has_frontends(branch.router)]
 
 
 Grouped = Sequence[tuple[int, Branch | None, BaseRoute | None]]

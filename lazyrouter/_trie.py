@@ -152,8 +152,16 @@ class SegmentTrie(Generic[T]):
                 found.sort(key=_order)
             if len(self._shared) >= SHARED:
                 self._shared.clear()
-            values = self._shared[key] = tuple(value for _, value in found)
+            values = self._shared[key] = _Answer(value for _, value in found)
         return values
+
+
+class _Answer(tuple):  # type: ignore[type-arg]
+    """A lookup's answer: a tuple that is an object of its own even when empty
+    (the empty tuple is one object for all), so that its identity tells which
+    nodes a path reached."""
+
+    __slots__ = ()
 
 
 def _order(item: tuple[Any, object]) -> Any:

@@ -420,3 +420,15 @@ def test_paths_of_one_shape_get_eagers_answers_in_any_order(mode: str, redirect_
     paths = ["/a/1", "/a/2/", "/a/3", "/a/4/", "/b/5", "/b/6/", "/b/7", "/c/x", "/c/x/", "/c/y/", "/c/z"]
     paths += ["/zzz/", "/zzz", "/b/8//", "/n/9", "/n/10/", "/n/11/d", "/n/12/d/", "/n/13/d/", "/a/1", "/b/6/"]
     same_as_eager(mode, build, [get(path) for path in paths] + [get(path) for path in reversed(paths)])
+
+
+@pytest.mark.parametrize("mode", APP_ROUTER_MODES)
+def test_paths_that_reach_nothing_do_not_share_their_twins_answer(mode: str) -> None:
+    # "/a/zz" and "/a" both find no route; only "/a" has a twin ("/a/") that
+    # does: an empty answer must not stand for every path that finds nothing.
+    def build(mode: str) -> FastAPI:
+        app = new_app(mode)
+        app.add_api_route("/a/", shape)
+        return app
+
+    same_as_eager(mode, build, [get("/a/"), get("/a/zz"), get("/zzz"), get("/a"), get("/a/")])
