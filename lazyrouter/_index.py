@@ -182,15 +182,16 @@ class RouteIndex:
         *,
         expand: bool = True,
         pins: set[int] | None = None,
+        answer: tuple[tuple[Order, Entry], ...] | None = None,
     ) -> bool:
         """Collect into `found` the routes of `level` that may match `path`.
 
         With `expand=False`, stop and answer False at the first branch not
         lifted yet instead of lifting it. `pins` collects the positions, in
         the router's own list, of the includes that hold a pinned branch
-        reached by `path` (see `pinned`).
+        reached by `path` (see `pinned`). `answer`: the level's trie's, if known.
         """
-        for order, entry in level.trie.shared_lookup(path):
+        for order, entry in level.trie.shared_lookup(path) if answer is None else answer:
             if isinstance(entry, Branch):
                 pin = self.pinned(entry) if pins is not None and self.pinned is not None else None
                 if pin is not None:
@@ -270,19 +271,22 @@ class RouteIndex:
         if _appends_a_slash(route_path, redirect_path):
             # The twin reaches the nodes one more (empty) segment below those
             # `route_path` reaches: that path's answer is the whole shape.
-            answers: tuple[tuple[Any, ...], ...] = (lookup(route_path),)
-            shape: tuple[int, ...] = (id(answers[0]), 0)
+            first = lookup(route_path)
+            shape: tuple[int, ...] = (id(first), 0)
+            known = self._grouped_by_shape.get(shape)
+            if known is not None:
+                return known[1]
+            answers = (first, *map(lookup, paths[1:]))
         else:
             answers = tuple(map(lookup, paths))
             shape = tuple(map(id, answers))
-        known = self._grouped_by_shape.get(shape)
-        if known is not None:
-            return known[1]
-        answers = tuple(map(lookup, paths))
+            known = self._grouped_by_shape.get(shape)
+            if known is not None:
+                return known[1]
         found: dict[Order, BaseRoute] = {}
         pins: set[int] = set()
-        for path in paths:
-            self._lookup(self.root, path, found, pins=pins)
+        for path, answer in zip(paths, answers, strict=True):
+            self._lookup(self.root, path, found, pins=pins, answer=answer)
         grouped = self._grouped(found, pins)
         # Only the router's own level decides: an include it reached is pinned
         # to its entry, or the answer depends on more than these nodes.
