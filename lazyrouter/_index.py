@@ -100,6 +100,7 @@ class RouteIndex:
         # `_grouped_candidates()` by the trie's answers it was made of (which it
         # keeps alive, so their ids stay theirs): paths that differ only where
         # parameters stand get the same list.
+        self._pins: dict[int, tuple[Branch, int | None]] = {}
         self._grouped_by_shape: dict[tuple[int, ...], tuple[tuple[tuple[Any, ...], ...], Grouped]] = {}
 
     def _index(self, prefix: Order, items: list[Item]) -> _Level:
@@ -193,7 +194,7 @@ class RouteIndex:
         """
         for order, entry in level.trie.shared_lookup(path) if answer is None else answer:
             if isinstance(entry, Branch):
-                pin = self.pinned(entry) if pins is not None and self.pinned is not None else None
+                pin = self._pin(entry) if pins is not None else None
                 if pin is not None:
                     assert pins is not None
                     pins.add(order[0])
@@ -299,7 +300,13 @@ class RouteIndex:
         return grouped
 
     def _pin(self, branch: Branch) -> int | None:
-        return None if self.pinned is None else self.pinned(branch)
+        """`pinned(branch)`, asked once per branch (it reads the include's prefix)."""
+        if self.pinned is None:
+            return None
+        known = self._pins.get(id(branch))
+        if known is None or known[0] is not branch:
+            known = self._pins[id(branch)] = (branch, self.pinned(branch))
+        return known[1]
 
     def _grouped(self, found: dict[Order, BaseRoute], pins: set[int]) -> Grouped:
         grouped: list[tuple[int, Branch | None, BaseRoute | None]] = []
