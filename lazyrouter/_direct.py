@@ -191,6 +191,9 @@ def _direct_include(entry: Any, route_path: str) -> DirectInclude | str | None:
     if router._warm_up_run is not None:
         return NOT_YET
     serving: IncludeServing = router._included_serving(entry)
+    known: DirectInclude | None = serving.shape_direct(route_path)
+    if known is not None:
+        return known
     # The first candidate whatever the method: one the route takes makes it FULL.
     leading = serving.leading(route_path)
     if leading is None or leading[0] != MATCHED or not isinstance(leading[1], APIRoute):
@@ -214,6 +217,8 @@ def _direct_include(entry: Any, route_path: str) -> DirectInclude | str | None:
         direct = serving.directs[id(route)] = DirectInclude(entry, router, route, context)
     if direct.context.path_regex.match(route_path) is None:
         return None
+    if direct.params:
+        serving.remember_shape_direct(route_path, direct)
     return direct
 
 

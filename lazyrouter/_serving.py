@@ -82,6 +82,9 @@ class IncludeServing:
     """The includes of the router holding hosts or frontends, by position."""
     directs: dict[int, Any] = field(default_factory=dict)
     """Direct routes (`_direct.DirectInclude`) by id of their route."""
+    _shape_directs: dict[int, tuple[object, Any]] = field(default_factory=dict, repr=False)
+    """Direct routes of routes with path parameters, by the skeleton of the
+    paths they serve (kept alive with it): see `shape_direct()`."""
     _skeletons: Callable[[str], tuple[tuple[str, Any, Any], ...]] = field(init=False, repr=False)
     _by_grouped: dict[int, tuple[object, tuple[tuple[str, Any, Any], ...]]] = field(default_factory=dict, repr=False)
     """Skeletons by the index's answer they were made from (kept alive with it)."""
@@ -113,6 +116,7 @@ class IncludeServing:
         self.children.clear()
         self.fastapi_made.clear()
         self.directs.clear()
+        self._shape_directs.clear()
         self._by_grouped.clear()
         self._last = None
         self.warmed = False
@@ -165,6 +169,22 @@ class IncludeServing:
         # Every route path starts with "/" (or is "" under a prefix); a pattern
         # also matches before a final newline.
         return rest if not rest or rest[0] == "/" or rest == "\n" else None
+
+    def shape_direct(self, route_path: str) -> Any:
+        """The direct route (with path parameters) found for another path of
+        `route_path`'s shape, if any: its route leads the same candidates, and
+        its own match decides this path."""
+        skeleton = self._skeleton(route_path)
+        known = self._shape_directs.get(id(skeleton))
+        if known is None or known[0] is not skeleton or known[1].stale:
+            return None
+        return known[1]
+
+    def remember_shape_direct(self, route_path: str, direct: Any) -> None:
+        skeleton = self._skeleton(route_path)
+        if len(self._shape_directs) >= SKELETONS:
+            self._shape_directs.clear()
+        self._shape_directs[id(skeleton)] = (skeleton, direct)
 
     def leading(self, route_path: str) -> tuple[str, Any, Any] | None:
         """The first candidate for `route_path`, whatever the request."""
