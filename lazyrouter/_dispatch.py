@@ -60,7 +60,9 @@ class _View:
     with path parameters, which its own `matches()` checks), once known."""
 
     router: APIRouter
-    direct: DirectRoute | None = None
+    served: _Served | None = None
+    """How every HTTP path of the view is served, once its direct route is
+    known: a route with path parameters, which its own `matches()` checks."""
 
 
 @dataclasses.dataclass(eq=False, slots=True)
@@ -155,9 +157,10 @@ class Dispatching(Registering):
         return self._app_warming_up(warm_up, served.view.router, scope, receive, send)
 
     def _direct_for(self, served: _Served, scope: Scope) -> Direct | None:
-        if served.view.direct is not None and scope["type"] == "http":
-            served.direct = served.view.direct  # found for another path of the view
-            return served.direct
+        shared = served.view.served
+        if shared is not None and scope["type"] == "http":
+            served.direct = shared.direct  # found for another path of the view
+            return served.direct  # type: ignore[return-value]
         routes = served.view.router.routes
         asks_include = bool(routes) and routes[0] is INCLUDE_ASKED
         candidates = routes[1:] if asks_include else routes
@@ -165,7 +168,7 @@ class Dispatching(Registering):
         direct = direct_route(self, candidates[0], route_path, scope, asks_include) if candidates else None
         served.direct = direct
         if isinstance(direct, DirectRoute) and direct.params:
-            served.view.direct = direct  # for the view's other paths too
+            served.view.served = _Served(served.view, direct)  # for the view's other paths too
         return None if direct is NOT_YET else direct  # type: ignore[return-value]
 
     async def _app_warming_up(
@@ -195,8 +198,11 @@ class Dispatching(Registering):
         served = by_path.get(route_path)
         if served is None:
             view = self._new_view(views, route_path, self._redirect_path(scope, route_path))
-            direct = view.direct
-            served = _Served(view, NOT_YET if direct is None or scope["type"] != "http" else direct)
+            if view.served is not None and scope["type"] == "http":
+                # Its direct route serves every path of the view: nothing to
+                # remember per path (parameter values come and go).
+                return view.served
+            served = _Served(view)
             if len(route_path) <= CACHED_PATH_LENGTH:
                 if len(by_path) >= CACHE_SIZE:
                     by_path.clear()
