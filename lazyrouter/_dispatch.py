@@ -314,7 +314,7 @@ class Dispatching(Registering):
         routes as the include sees them (for matching), and their contexts."""
         key = id(included)
         serving = self._included_indexes.get(key)
-        if serving is not None and serving.reference() is included and serving.index.version == self._version:
+        if serving is not None and serving.reference() is included and serving.routes_version == self._version:
             return serving
         with self._index_lock:
             self._sync_declarations()
@@ -338,6 +338,7 @@ class Dispatching(Registering):
                 items = lifted_items(self, ((serving.options, target),))
                 context = BuildContext(target, serving.context.lock)
                 serving.reset(RouteIndex(context, self._version, items, expand, cached=False, pinned=_live_include))
+            serving.routes_version = self._version
             self._included_indexes[key] = serving
         return serving
 

@@ -76,6 +76,9 @@ class IncludeServing:
     warmed: bool = False
     """Whether a walk of `work()` finished since the routes last changed:
     serving the include then builds nothing and takes no lock."""
+    routes_version: int = -1
+    """The router's routes version `index` was found for: a route appended to
+    the router's own index leaves `index.version` current (see `reset()`)."""
     strip: str | None = None
     """The include's prefix, when `index` is the router's own (see `reset()`)."""
     hosting: list[tuple[int, Branch]] = field(default_factory=list)

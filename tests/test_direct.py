@@ -440,3 +440,22 @@ def test_paths_that_reach_nothing_do_not_share_their_twins_answer(mode: str) -> 
         return app
 
     same_as_eager(mode, build, [get("/a/"), get("/a/zz"), get("/zzz"), get("/a"), get("/a/")])
+
+
+@pytest.mark.parametrize("mode", ["lazy_app", "assign", "optin"])
+def test_routes_declared_after_their_path_was_asked_answer_through_the_include(mode: str) -> None:
+    # A route added to an included router after a request asked for its path
+    # (appended to the router's own index, which stays current) is served at once.
+    def build(mode: str) -> FastAPI:
+        app = new_app(mode)
+        app.state.router = router = new_router(mode)
+        router.add_api_route("/a", shape)
+        app.include_router(router, prefix="/p")
+        return app
+
+    def declare(app: FastAPI, client: TestClient) -> None:
+        app.state.router.add_api_route("/x", shape)
+        app.state.router.add_api_route("/items/{item_id}", shape)
+
+    steps = [get("/p/a"), get("/p/x"), get("/p/items/1"), declare, get("/p/x"), get("/p/items/2"), get("/p/x")]
+    same_as_eager(mode, build, steps)
