@@ -303,4 +303,21 @@ def test_a_shrunk_sequence_is_replayed_exactly() -> None:
         assert _replay(mode, program) == _replay("eager", program)
 
 
+def test_a_route_declared_after_its_path_was_asked_through_an_include() -> None:
+    # A regression seed: a path asked through an include before the included
+    # router declares its route (appended to the router's own index).
+    program = [
+        ("declare", 0, "/a", ["GET"], False),
+        ("include", 0, -1, "/p", False),
+        ("request", "GET", REQUEST_PATHS.index("/p/a"), False),
+        ("request", "GET", REQUEST_PATHS.index("/p/b"), False),
+        ("declare", 0, "/b", ["GET"], False),
+        ("request", "GET", REQUEST_PATHS.index("/p/b"), False),
+        ("declare", 0, "/items/{item_id}", ["GET"], False),
+        ("request", "GET", REQUEST_PATHS.index("/p/items/1"), False, 2),
+    ]
+    for mode in ("lazy_app", "assign", "optin"):
+        assert _replay(mode, program) == _replay("eager", program)
+
+
 __all__ = ["APIRouter", "FastAPI"]
