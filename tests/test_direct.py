@@ -65,7 +65,8 @@ def served_directly(app: FastAPI, path: str, monkeypatch: pytest.MonkeyPatch) ->
 
     with monkeypatch.context() as patched:
         patched.setattr(APIRouter, "app", refused)
-        return TestClient(app).get(path).status_code
+        status: int = TestClient(app).get(path).status_code
+        return status
 
 
 def run(mode: str, build: Callable[[str], FastAPI], steps: list[Step]) -> list[Any]:
