@@ -191,11 +191,12 @@ def _direct_include(entry: Any, route_path: str) -> DirectInclude | str | None:
     if router._warm_up_run is not None:
         return NOT_YET
     serving: IncludeServing = router._included_serving(entry)
-    known: DirectInclude | None = serving.shape_direct(route_path)
+    skeleton = serving.skeleton(route_path)
+    known: DirectInclude | None = serving.shape_direct(skeleton)
     if known is not None:
         return known
     # The first candidate whatever the method: one the route takes makes it FULL.
-    leading = serving.leading(route_path)
+    leading = skeleton[0] if skeleton else None
     if leading is None or leading[0] != MATCHED or not isinstance(leading[1], APIRoute):
         return None
     route = leading[1]
@@ -218,7 +219,7 @@ def _direct_include(entry: Any, route_path: str) -> DirectInclude | str | None:
     if direct.context.path_regex.match(route_path) is None:
         return None
     if direct.params:
-        serving.remember_shape_direct(route_path, direct)
+        serving.remember_shape_direct(skeleton, direct)
     return direct
 
 

@@ -52,6 +52,7 @@ CHILD: Final = "child"
 """A router included by this one: it matches through its own entry."""
 
 Candidate = tuple[str, Any, Match | None]
+Skeleton = tuple[tuple[str, Any, Any], ...]
 Listed = Callable[[int], BaseRoute | None]
 
 
@@ -88,8 +89,8 @@ class IncludeServing:
     _shape_directs: dict[int, tuple[object, Any]] = field(default_factory=dict, repr=False)
     """Direct routes of routes with path parameters, by the skeleton of the
     paths they serve (kept alive with it): see `shape_direct()`."""
-    _skeletons: Callable[[str], tuple[tuple[str, Any, Any], ...]] = field(init=False, repr=False)
-    _by_grouped: dict[int, tuple[object, tuple[tuple[str, Any, Any], ...]]] = field(default_factory=dict, repr=False)
+    _skeletons: Callable[[str], Skeleton] = field(init=False, repr=False)
+    _by_grouped: dict[int, tuple[object, Skeleton]] = field(default_factory=dict, repr=False)
     """Skeletons by the index's answer they were made from (kept alive with it)."""
     _last: tuple[tuple[int, str, str, Any], list[Candidate]] | None = field(default=None, repr=False)
     """The candidates of the last request: FastAPI calls `matches()` and then,
@@ -173,28 +174,26 @@ class IncludeServing:
         # also matches before a final newline.
         return rest if not rest or rest[0] == "/" or rest == "\n" else None
 
-    def shape_direct(self, route_path: str) -> Any:
+    def skeleton(self, route_path: str) -> Skeleton:
+        """The candidates for `route_path` before the scope is looked at (the
+        same object for the paths of one shape, see `_skeleton()`)."""
+        return self._skeletons(route_path)
+
+    def shape_direct(self, skeleton: Skeleton) -> Any:
         """The direct route (with path parameters) found for another path of
-        `route_path`'s shape, if any: its route leads the same candidates, and
-        its own match decides this path."""
-        skeleton = self._skeleton(route_path)
+        this `skeleton`, if any: its route leads the same candidates, and its
+        own match decides each path."""
         known = self._shape_directs.get(id(skeleton))
         if known is None or known[0] is not skeleton or known[1].stale:
             return None
         return known[1]
 
-    def remember_shape_direct(self, route_path: str, direct: Any) -> None:
-        skeleton = self._skeleton(route_path)
+    def remember_shape_direct(self, skeleton: Skeleton, direct: Any) -> None:
         if len(self._shape_directs) >= SKELETONS:
             self._shape_directs.clear()
         self._shape_directs[id(skeleton)] = (skeleton, direct)
 
-    def leading(self, route_path: str) -> tuple[str, Any, Any] | None:
-        """The first candidate for `route_path`, whatever the request."""
-        skeleton = self._skeletons(route_path)
-        return skeleton[0] if skeleton else None
-
-    def _skeleton(self, route_path: str) -> tuple[tuple[str, Any, Any], ...]:
+    def _skeleton(self, route_path: str) -> Skeleton:
         """The candidates for `route_path` before the scope is looked at: what
         the index finds, with the route `.routes` lists for each."""
         path = self.relative(route_path)
@@ -209,7 +208,7 @@ class IncludeServing:
             known = self._by_grouped[id(grouped)] = (grouped, self._skeleton_of(grouped))
         return known[1]
 
-    def _skeleton_of(self, grouped: list[tuple[int, Branch | None, Any]]) -> tuple[tuple[str, Any, Any], ...]:
+    def _skeleton_of(self, grouped: list[tuple[int, Branch | None, Any]]) -> Skeleton:
         skeleton: list[tuple[str, Any, Any]] = []
         # FastAPI asks the includes holding hosts or frontends whatever the path.
         for number, branch, lifted in with_entries(grouped, self.hosting):

@@ -34,7 +34,7 @@ class _Param:
 
 PARAM: Final = _Param()
 SHARED: Final = 4096
-"""Lookup answers a trie keeps (`shared_lookup()`); bounded by its nodes anyway."""
+"""Lookup answers a trie keeps (`shared_lookup()`), one per set of nodes reached."""
 
 
 @dataclass(slots=True, eq=False)  # hashed by identity: lookups remember by node
