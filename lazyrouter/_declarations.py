@@ -161,6 +161,11 @@ class Branch:
         return chain + self._recorded
 
     @property
+    def has_prefix(self) -> bool:
+        """Whether `prefix` is not empty (asked without joining it)."""
+        return bool(self._recorded) or any(parent.prefix or options.get("prefix") for options, parent in self.chain)
+
+    @property
     def common_prefix(self) -> str:
         """The path every route of the branch starts with: what the index keys it by.
 

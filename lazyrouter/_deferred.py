@@ -373,6 +373,27 @@ def is_deferred(route: BaseRoute) -> bool:
     return "_lazyrouter_factory" in route.__dict__
 
 
+def matches_path(route: BaseRoute, route_path: str) -> bool:
+    """Whether `route`'s path pattern matches `route_path`, as Starlette's
+    `path_regex.match()` tells, without compiling the pattern of a deferred
+    route whose declared path has no parameters (its build compiles it):
+    that pattern is the path escaped, between `^` and `$`, and `$` also
+    matches before a final newline."""
+    state = route.__dict__
+    factory: _RouteFactory | None = state.get("_lazyrouter_factory")
+    if factory is not None and "path_regex" not in state:
+        declared: str = factory.installed["path"]
+        if "{" not in declared:
+            return route_path == declared or route_path == declared + "\n"
+    return route.path_regex.match(route_path) is not None  # type: ignore[attr-defined]
+
+
+def build_failed(route: BaseRoute) -> bool:
+    """Whether `route` is deferred and its last build failed."""
+    factory: _RouteFactory | None = route.__dict__.get("_lazyrouter_factory")
+    return factory is not None and factory.error is not None
+
+
 def resolve_route(route: BaseRoute) -> LazyRouterError | None:
     """Build `route` if it is deferred; return the error if that fails."""
     if isinstance(route, BrokenRoute):
@@ -444,7 +465,7 @@ def route_path_if_deferrable(declaration: Declaration, context: BuildContext) ->
         options = declaration.options
         if not can_defer(options.get("route_class_override") or owner.route_class):
             return None
-    if made_route(declaration) is not None:
+    if declaration.routes is not None and made_route(declaration) is not None:
         return None
     return owner.prefix + declaration.path
 

@@ -13,8 +13,11 @@ A route with path parameters is matched by its own `matches()` (FastAPI's
 code, as FastAPI's dispatch asks it), so its converted parameters and child
 scope are FastAPI's; a static route's match is known from its path.
 
+The first request a route is selected for takes it too: the route (and
+context) is built where FastAPI's dispatch would have built it, just before.
+
 It is taken only where nothing FastAPI would run instead could answer
-otherwise: a built APIRoute whose matching (and, for a route of the router,
+otherwise: an APIRoute whose matching (and, for a route of the router,
 handling) is FastAPI's own code, a method the route takes, no form limits,
 no telemetry and no warm-up in progress, and, through an include, FastAPI's
 own `_IncludedRouter` entry of a LazyRouter whose routes have not changed
@@ -32,8 +35,8 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
 from lazyrouter import _compat
-from lazyrouter._deferred import is_deferred
-from lazyrouter._serving import MATCHED
+from lazyrouter._deferred import build_failed, is_deferred, matches_path, resolve_route
+from lazyrouter._serving import MATCHED, lifted_match
 
 if TYPE_CHECKING:
     from lazyrouter._dispatch import Dispatching
@@ -56,7 +59,8 @@ class _IncludeAsked(BaseRoute):
 INCLUDE_ASKED: Final = _IncludeAsked()
 
 NOT_YET: Final = "not yet"
-"""No direct route for the path until its route is built (or its include served)."""
+"""No direct route for the path yet: ask again next request (a route not
+selected yet, or whose build failed; a warm-up in progress)."""
 
 
 class DirectRoute:
@@ -170,7 +174,7 @@ def direct_route(
     if not _compat.DIRECT_PATH or scope["type"] != "http" or getattr(router, "form_limits", None):
         return None
     if isinstance(first, APIRoute):
-        if is_deferred(first):
+        if is_deferred(first) and not _built_as_selected(first, route_path, scope):
             return NOT_YET
         if not (_compat.matches_as_fastapi(first) and _compat.handles_as_fastapi(first)):
             return None
@@ -178,11 +182,11 @@ def direct_route(
             return None
         return DirectRoute(first, asks_include)
     if _compat.plain_include_entry(first):
-        return _direct_include(first, route_path)
+        return _direct_include(first, route_path, scope)
     return None
 
 
-def _direct_include(entry: Any, route_path: str) -> DirectInclude | str | None:
+def _direct_include(entry: Any, route_path: str, scope: Scope) -> DirectInclude | str | None:
     router = entry.original_router
     if not isinstance(router, _dispatching()) or _overrides_hooks(router):
         return None
@@ -201,7 +205,11 @@ def _direct_include(entry: Any, route_path: str) -> DirectInclude | str | None:
         return None
     route = leading[1]
     if is_deferred(route):
-        return NOT_YET
+        path = serving.relative(route_path)
+        if build_failed(route) or path is None or lifted_match(leading[2], scope, path) is not Match.FULL:
+            return NOT_YET  # not selected (FastAPI's dispatch builds nothing), or failed before
+        # Selected: the route and context FastAPI's dispatch would build now
+        # (see `_built_as_selected()`).
     if not _compat.matches_as_fastapi(route):
         return None
     # One direct route per route of the include, whatever path it serves.
@@ -221,6 +229,21 @@ def _direct_include(entry: Any, route_path: str) -> DirectInclude | str | None:
     if direct.params:
         serving.remember_shape_direct(skeleton, direct)
     return direct
+
+
+def _built_as_selected(route: APIRoute, route_path: str, scope: Scope) -> bool:
+    """Build `route`, deferred and first of the candidates, if FastAPI's
+    dispatch selects it for this request (its path and a method it takes),
+    and so builds it now: the first request then takes the direct path too.
+
+    Whether it is built. A failed build is tried again by FastAPI's dispatch,
+    which answers with the error its own way (what the scope holds then is
+    what exception handlers and middleware read); once failed, a route is
+    left to that dispatch, so that a request tries it once."""
+    methods = route.methods
+    if not methods or scope["method"] not in methods or build_failed(route):
+        return False
+    return matches_path(route, route_path) and resolve_route(route) is None
 
 
 @functools.cache

@@ -423,7 +423,7 @@ def _live_include(branch: Branch) -> int | None:
         return None
     if isinstance(branch.router, RouterImport):
         return LOOK_INSIDE
-    if not isinstance(branch.router, Declaring) or branch.prefix:
+    if not isinstance(branch.router, Declaring) or branch.has_prefix:
         return ENTRY_ONLY
     # Included with no prefix, its routes may lie anywhere: the index lifts
     # them, so that only the paths they can match reach the entry.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from starlette.routing import (
 )
 
 from lazyrouter import _compat
-from lazyrouter._declarations import OBJECT, STARLETTE_COPY, Branch, Declaration
+from lazyrouter._declarations import API_ROUTE, OBJECT, STARLETTE_COPY, Branch, Declaration
 from lazyrouter._deferred import BuildContext, deferred_route, is_deferred, route_path_if_deferrable
 from lazyrouter._lifting import copy_starlette_route
 from lazyrouter._templates import route_key, template_key
@@ -95,8 +94,7 @@ class RouteIndex:
         # `cached=False` for the indexes of included routers: an app can include
         # hundreds, and the lookup is cheap next to FastAPI's own request work.
         self.cached = cached
-        size = CACHE_SIZE if cached else 0
-        self._cached_candidates = functools.lru_cache(maxsize=size)(self._candidates)
+        self._cached_candidates: dict[tuple[str, str | None], list[BaseRoute]] = {}
         # `_grouped_candidates()` by the trie's answers it was made of (which it
         # keeps alive, so their ids stay theirs): paths that differ only where
         # parameters stand get the same list.
@@ -105,8 +103,19 @@ class RouteIndex:
 
     def _index(self, prefix: Order, items: list[Item]) -> _Level:
         level = _Level()
+        entries, trie, context = level.entries, level.trie, self.context
         for number, item in enumerate(items):
-            self._add(level, (*prefix, number), item)
+            order = (*prefix, number)
+            # The usual item, filed here in full: a router's first request files
+            # every route it declares, and a call per step was most of the cost.
+            if type(item) is Declaration and item.kind == API_ROUTE:
+                path = route_path_if_deferrable(item, context)
+                if path is not None and "{" not in path and path[:1] == "/":
+                    value = (order, _Unmade(item))
+                    entries.append(value)
+                    trie.insert_static(path, value, order)
+                    continue
+            self._add(level, order, item)
         return level
 
     def _add(self, level: _Level, order: Order, item: Item) -> Entry | None:
@@ -133,8 +142,9 @@ class RouteIndex:
         else:
             entry = deferred_route(item, self.context)
             segments, catch_all = route_key(entry)
-        level.entries.append((order, entry))
-        level.trie.insert(segments, (order, entry), order=order, catch_all=catch_all)
+        value = (order, entry)
+        level.entries.append(value)
+        level.trie.insert(segments, value, order, catch_all)
         return entry
 
     def _made(self, entry: Entry) -> BaseRoute | Branch:
@@ -158,7 +168,7 @@ class RouteIndex:
         """Index one more top-level declaration, `number` in the router's list."""
         with self.lock:
             entry = self._add(self.root, (number,), declaration)
-            self._cached_candidates.cache_clear()
+            self._cached_candidates.clear()
             self._grouped_by_shape.clear()
         if entry is None:
             return None
@@ -248,7 +258,14 @@ class RouteIndex:
         """
         if len(route_path) > CACHED_PATH_LENGTH or not self.cached:
             return self._candidates(route_path, redirect_path)
-        return self._cached_candidates(route_path, redirect_path)
+        key = (route_path, redirect_path)
+        found = self._cached_candidates.get(key)
+        if found is None:
+            found = self._candidates(route_path, redirect_path)
+            if len(self._cached_candidates) >= CACHE_SIZE:
+                self._cached_candidates.clear()
+            self._cached_candidates[key] = found
+        return found
 
     def _candidates(self, route_path: str, redirect_path: str | None) -> list[BaseRoute]:
         found: dict[Order, BaseRoute] = {}

@@ -17,7 +17,6 @@ change, as FastAPI keeps its own.
 
 from __future__ import annotations
 
-import functools
 import weakref
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from lazyrouter._deferred import (
     can_defer,
     describe_route,
     is_deferred,
+    matches_path,
     prepare_route,
 )
 from lazyrouter._index import RouteIndex
@@ -89,7 +89,8 @@ class IncludeServing:
     _shape_directs: dict[int, tuple[object, Any]] = field(default_factory=dict, repr=False)
     """Direct routes of routes with path parameters, by the skeleton of the
     paths they serve (kept alive with it): see `shape_direct()`."""
-    _skeletons: Callable[[str], Skeleton] = field(init=False, repr=False)
+    _skeletons: dict[str, Skeleton] = field(default_factory=dict, repr=False)
+    """Skeletons by path: few per include (an app may include hundreds of routers)."""
     _by_grouped: dict[int, tuple[object, Skeleton]] = field(default_factory=dict, repr=False)
     """Skeletons by the index's answer they were made from (kept alive with it)."""
     _last: tuple[tuple[int, str, str, Any], list[Candidate]] | None = field(default=None, repr=False)
@@ -114,8 +115,7 @@ class IncludeServing:
         self.strip = strip
         # With a prefix stripped, the router holds no hosts or frontends.
         self.hosting = [] if strip is not None else frontend_entries(index)
-        # Few paths per include: an app may include hundreds of routers.
-        self._skeletons = functools.lru_cache(maxsize=SKELETONS)(self._skeleton)
+        self._skeletons.clear()
         self.contexts.clear()
         self.children.clear()
         self.fastapi_made.clear()
@@ -142,7 +142,7 @@ class IncludeServing:
         found: list[Candidate] = []
         partial_at: int | None = None
         path = self.relative(route_path)
-        for kind, candidate, lifted in self._skeletons(route_path):
+        for kind, candidate, lifted in self.skeleton(route_path):
             if kind == CHILD:
                 found.append((CHILD, self._child(candidate), None))
                 continue
@@ -150,7 +150,7 @@ class IncludeServing:
                 found.append((OPAQUE, candidate, None))
                 continue
             assert path is not None
-            match = _lifted_match(lifted, scope, path)
+            match = lifted_match(lifted, scope, path)
             if match is Match.FULL:
                 if partial_at is not None:
                     del found[partial_at]
@@ -177,7 +177,13 @@ class IncludeServing:
     def skeleton(self, route_path: str) -> Skeleton:
         """The candidates for `route_path` before the scope is looked at (the
         same object for the paths of one shape, see `_skeleton()`)."""
-        return self._skeletons(route_path)
+        skeleton = self._skeletons.get(route_path)
+        if skeleton is None:
+            skeleton = self._skeleton(route_path)
+            if len(self._skeletons) >= SKELETONS:
+                self._skeletons.clear()
+            self._skeletons[route_path] = skeleton
+        return skeleton
 
     def shape_direct(self, skeleton: Skeleton) -> Any:
         """The direct route (with path parameters) found for another path of
@@ -321,12 +327,12 @@ def _import_failed(branch: Branch) -> bool:
     return isinstance(router, RouterImport) and router.router is None and branch.level is not None
 
 
-def _lifted_match(lifted: Any, scope: Scope, route_path: str) -> Match:
+def lifted_match(lifted: Any, scope: Scope, route_path: str) -> Match:
     """Starlette's `Route.matches()` / `WebSocketRoute.matches()` verdict for a
     lifted copy, without the child scope nobody reads."""
     if scope["type"] != ("websocket" if isinstance(lifted, APIWebSocketRoute) else "http"):
         return Match.NONE
-    if lifted.path_regex.match(route_path) is None:
+    if not matches_path(lifted, route_path):
         return Match.NONE
     methods = getattr(lifted, "methods", None)
     if methods and scope["method"] not in methods:

@@ -71,11 +71,11 @@ def route_key(route: BaseRoute) -> tuple[list[Any], bool]:
 def template_key(path: str, *, catch_all: bool) -> tuple[list[Any], bool]:
     """Trie segments for a path template: literal text, `PARAM`, or a catch-all
     from the first parameter whose convertor may span segments."""
+    if "{" not in path and path[:1] == "/":
+        return path.split("/")[1:], catch_all  # static: every part is literal text
     if not path.startswith("/"):
         return [], True
     parts = path.split("/")[1:]
-    if "{" not in path:
-        return parts, catch_all  # static: every part is literal text
     segments: list[Any] = []
     for part in parts:
         params = list(PARAM_REGEX.finditer(part)) if "{" in part else None

@@ -17,7 +17,6 @@ it may return a value that does not match, never omit one that does.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
 
 __all__ = ("PARAM", "SegmentTrie")
@@ -37,16 +36,22 @@ SHARED: Final = 4096
 """Lookup answers a trie keeps (`shared_lookup()`), one per set of nodes reached."""
 
 
-@dataclass(slots=True, eq=False)  # hashed by identity: lookups remember by node
 class _Node(Generic[T]):
-    static: dict[str, _Node[T]] = field(default_factory=dict)
-    """Children keyed by the exact text of the next segment."""
-    param: _Node[T] | None = None
-    """The child for templates whose next segment is a parameter."""
-    terminal: list[tuple[Any, T]] = field(default_factory=list)
-    """Values whose template ends exactly at this node, with their order."""
-    catch_all: list[tuple[Any, T]] = field(default_factory=list)
-    """Values that may match any path at or below this node (mounts, ``{p:path}``)."""
+    """One segment position. Hashed by identity: lookups remember by node.
+    (A plain class: a dataclass's default factories cost half as much again
+    per node, and a router's first request makes one or more per route.)"""
+
+    __slots__ = ("catch_all", "param", "static", "terminal")
+
+    def __init__(self) -> None:
+        self.static: dict[str, _Node[T]] = {}
+        """Children keyed by the exact text of the next segment."""
+        self.param: _Node[T] | None = None
+        """The child for templates whose next segment is a parameter."""
+        self.terminal: list[tuple[Any, T]] = []
+        """Values whose template ends exactly at this node, with their order."""
+        self.catch_all: list[tuple[Any, T]] = []
+        """Values that may match any path at or below this node (mounts, ``{p:path}``)."""
 
 
 class SegmentTrie(Generic[T]):
@@ -62,7 +67,7 @@ class SegmentTrie(Generic[T]):
     def __len__(self) -> int:
         return self._size
 
-    def insert(self, segments: Iterable[str | _Param], value: T, *, order: Any, catch_all: bool = False) -> None:
+    def insert(self, segments: Iterable[str | _Param], value: T, order: Any, catch_all: bool = False) -> None:
         """Index `value` under `segments`.
 
         Each segment is either its literal text or `PARAM`. With `catch_all`,
@@ -77,14 +82,28 @@ class SegmentTrie(Generic[T]):
                     node.param = _Node()
                 node = node.param
             else:
-                assert isinstance(segment, str)
-                child = node.static.get(segment)
+                child = node.static.get(segment)  # type: ignore[arg-type]
                 if child is None:
-                    child = node.static[segment] = _Node()
+                    child = node.static[segment] = _Node()  # type: ignore[index]
                 node = child
         (node.catch_all if catch_all else node.terminal).append((order, value))
         self._size += 1
-        self._shared.clear()
+        if self._shared:
+            self._shared.clear()
+
+    def insert_static(self, path: str, value: T, order: Any) -> None:
+        """`insert()` for a template with no parameters, such as ``"/users/me"``:
+        each segment of `path` is literal text."""
+        node = self._root
+        for segment in path.split("/")[1:]:
+            child = node.static.get(segment)
+            if child is None:
+                child = node.static[segment] = _Node()
+            node = child
+        node.terminal.append((order, value))
+        self._size += 1
+        if self._shared:
+            self._shared.clear()
 
     def lookup(self, path: str) -> list[T]:
         """Return the values whose template may match `path`, in order.

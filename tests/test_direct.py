@@ -48,11 +48,21 @@ def get(path: str, method: str = "GET") -> Step:
     return step
 
 
+def direct_of(app: FastAPI, path: str) -> Any:
+    """The direct route the app's router serves `path` with now (after a
+    request to it or to another path of its shape), or what stands instead."""
+    views = app.router._views  # type: ignore[attr-defined]
+    if views is None:
+        return None
+    served = views.http.get(path)
+    if served is None:  # a shared view's: the paths of a parameter route
+        served = app.router._served({"type": "http", "path": path, "root_path": ""})  # type: ignore[attr-defined]
+    return served.direct
+
+
 def direct_kind(app: FastAPI, path: str) -> str | None:
     """What the app's router serves `path` with now (after a request to it)."""
-    views = app.router._views  # type: ignore[attr-defined]
-    served = views.http.get(path) if views is not None else None
-    direct = None if served is None else served.direct
+    direct = direct_of(app, path)
     return type(direct).__name__ if isinstance(direct, (DirectRoute, DirectInclude)) else None
 
 
@@ -161,10 +171,9 @@ def test_routes_with_path_parameters_take_the_direct_path_for_every_value(
     if _compat.INCLUDES_ARE_LIVE:
         assert direct_kind(lazy, "/v1/b/items/8") == "DirectInclude"
     # One direct route serves every path of the route's shape.
-    views = lazy.router._views  # type: ignore[attr-defined]
-    assert views.http["/flat/1"].direct is views.http["/flat/2"].direct
+    assert direct_of(lazy, "/flat/1") is direct_of(lazy, "/flat/2")
     if _compat.INCLUDES_ARE_LIVE:
-        assert views.http["/v1/a/items/7"].direct is views.http["/v1/d/items/10"].direct
+        assert direct_of(lazy, "/v1/a/items/7") is direct_of(lazy, "/v1/d/items/10")
     # Paths never requested, served from the first request on.
     assert served_directly(lazy, "/flat/77", monkeypatch) == 200
     if _compat.INCLUDES_ARE_LIVE:
@@ -176,6 +185,90 @@ def test_routes_with_path_parameters_take_the_direct_path_for_every_value(
             assert TestClient(lazy).get("/openapi.json").status_code == 200
         assert TestClient(lazy).get("/v1/y/items/79").status_code == 200
         assert served_directly(lazy, "/v1/x/items/80", monkeypatch) == 200
+
+
+def _route_at(app: FastAPI, path: str) -> APIRoute:
+    """The route object `.routes` lists for `path` (its router's own, through an include)."""
+    for route in app.routes:
+        # Not getattr(): asking a deferred route for a name FastAPI's routes have builds it.
+        router = None if isinstance(route, APIRoute) else getattr(route, "original_router", None)
+        routes = router.routes if router is not None else [route]
+        for candidate in routes:
+            if isinstance(candidate, APIRoute) and candidate.__dict__["path"] == path:
+                return candidate
+    raise LookupError(path)
+
+
+@needs_direct_path
+@pytest.mark.parametrize("mode", APP_ROUTER_MODES)
+def test_the_first_request_a_route_is_selected_for_takes_the_direct_path(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Built where FastAPI's dispatch would have built it, and served at once.
+    lazy = parameter_routes(mode)
+    assert served_directly(lazy, "/flat/1", monkeypatch) == 200
+    assert served_directly(lazy, "/flat/2/x", monkeypatch) == 200
+    if _compat.INCLUDES_ARE_LIVE:
+        assert served_directly(lazy, "/v1/a/items/7", monkeypatch) == 200
+        assert served_directly(lazy, "/v1/a/items/x/tags/t", monkeypatch) == 200
+    lazy = two_layouts(mode)
+    assert served_directly(lazy, "/flat", monkeypatch) == 200
+    if _compat.INCLUDES_ARE_LIVE:
+        assert served_directly(lazy, "/v1/items/all", monkeypatch) == 200
+
+
+@needs_direct_path
+@pytest.mark.parametrize("mode", APP_ROUTER_MODES)
+def test_a_first_request_that_does_not_select_a_route_builds_nothing(mode: str) -> None:
+    # A method the route does not take (405), a value its convertor refuses
+    # (the next candidate answers): FastAPI's dispatch builds nothing for the
+    # first candidate, and the direct path does not either. (Through an
+    # include, a 405 needs the route's effective context: that builds it.)
+    steps = [get("/flat/1", "POST"), get("/flat/abc"), get("/v1/a/items/abc"), get("/flat/2/x", "DELETE")]
+    lazy = same_as_eager(mode, parameter_routes, steps)
+    assert vars(_route_at(lazy, "/flat/{number:int}")).get("_lazyrouter_factory") is not None
+    assert vars(_route_at(lazy, "/flat/{number:int}/{word}")).get("_lazyrouter_factory") is not None
+    assert vars(_route_at(lazy, "/flat/{name}")).get("_lazyrouter_factory") is None  # it answered /flat/abc
+    if _compat.INCLUDES_ARE_LIVE:
+        assert vars(_route_at(lazy, "/items/{item_id:int}")).get("_lazyrouter_factory") is not None
+        assert vars(_route_at(lazy, "/items/{slug}")).get("_lazyrouter_factory") is None
+    steps += [get("/v1/a/items/7", "DELETE"), get("/flat/1"), get("/v1/a/items/8"), get("/flat/2/x")]
+    same_as_eager(mode, parameter_routes, steps)
+
+
+def _broken(item: dict) -> None:  # type: ignore[type-arg]
+    """A path parameter of a type FastAPI refuses: the route cannot be built."""
+
+
+@needs_direct_path
+@pytest.mark.parametrize("mode", APP_ROUTER_MODES)
+@pytest.mark.parametrize("path", ["/broken/{item}", "/r/broken/{item}"])
+def test_a_route_that_fails_to_build_is_tried_by_the_direct_path_once(
+    mode: str, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The direct path tries the build first; FastAPI's dispatch then tries it
+    # again and answers with the error its own way, and from then on tries it
+    # alone: once a request.
+    app = new_app(mode)
+    router = new_router(mode)
+    app.add_api_route("/broken/{item}", _broken)
+    router.add_api_route("/broken/{item}", _broken)
+    app.include_router(router, prefix="/r")
+    tries: list[str] = []
+    original = APIRouter.add_api_route
+
+    def counted(self: APIRouter, route_path: str, *args: Any, **kwargs: Any) -> Any:
+        tries.append(route_path)
+        return original(self, route_path, *args, **kwargs)
+
+    monkeypatch.setattr(APIRouter, "add_api_route", counted)
+    client = TestClient(app, raise_server_exceptions=False)
+    request = path.replace("{item}", "1")
+    assert client.get(request).status_code == 500
+    assert len(tries) == 2
+    assert client.get(request).status_code == 500
+    assert client.get(request).status_code == 500
+    assert len(tries) == 4
 
 
 def _write_route_methods(app: FastAPI, client: TestClient) -> None:

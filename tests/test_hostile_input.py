@@ -163,7 +163,7 @@ def test_many_distinct_paths_leave_bounded_memory_behind() -> None:
         # reaches: 8,400 paths, 21 shapes.
         assert len(index._grouped_by_shape) <= 21  # one a router, one for the paths nowhere
     else:
-        assert index._cached_candidates.cache_info().currsize == 1024
+        assert 0 < len(index._cached_candidates) <= 1024
 
 
 def test_deleting_an_app_frees_it_and_its_routers() -> None:

@@ -7,10 +7,14 @@ from hypothesis import strategies as st
 from lazyrouter._trie import PARAM, SegmentTrie
 
 
-def make_trie(*entries: tuple[list[object], str, bool]) -> SegmentTrie[str]:
+def make_trie(*entries: tuple[list[object], str, bool], static_paths: bool = False) -> SegmentTrie[str]:
+    """`static_paths`: insert templates with no parameter by their path (`insert_static`)."""
     trie: SegmentTrie[str] = SegmentTrie()
     for order, (segments, value, catch_all) in enumerate(entries):
-        trie.insert(segments, value, order=order, catch_all=catch_all)  # type: ignore[arg-type]
+        if static_paths and segments and not catch_all and PARAM not in segments:
+            trie.insert_static("/" + "/".join(map(str, segments)), value, order)
+        else:
+            trie.insert(segments, value, order=order, catch_all=catch_all)  # type: ignore[arg-type]
     return trie
 
 
@@ -77,12 +81,15 @@ segment = st.sampled_from(["a", "b", "c", ""])
 @given(
     templates=st.lists(st.tuples(st.lists(st.one_of(segment, st.just(PARAM)), max_size=4), st.booleans()), max_size=12),
     path=st.lists(segment, min_size=1, max_size=5),
+    static_paths=st.booleans(),
 )
 def test_lookup_returns_exactly_the_matching_templates(
-    templates: list[tuple[list[object], bool]], path: list[str]
+    templates: list[tuple[list[object], bool]], path: list[str], static_paths: bool
 ) -> None:
-    """The trie returns every matching template, in order, and nothing else."""
-    trie = make_trie(*[(segments, str(i), catch_all) for i, (segments, catch_all) in enumerate(templates)])
+    """The trie returns every matching template, in order, and nothing else
+    (inserted by segments, or by path where the template has no parameter)."""
+    entries = [(segments, str(i), catch_all) for i, (segments, catch_all) in enumerate(templates)]
+    trie = make_trie(*entries, static_paths=static_paths)
 
     def matches(segments: list[object], catch_all: bool) -> bool:
         if len(path) < len(segments) or (not catch_all and len(path) != len(segments)):
