@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import itertools
 import statistics
@@ -180,18 +181,96 @@ async def per_request_us(app: ASGIApp, path: str, repeats: int, target_s: float,
     return statistics.median(samples) * 1e6
 
 
-async def first_hit_us(app: ASGIApp, paths: list[str]) -> tuple[float, float]:
-    """Median µs of the first request to each path, and of a warm one right after."""
-    first: list[float] = []
-    warm: list[float] = []
-    for path in paths:
-        start = time.perf_counter()
-        status, _ = await request_once(app, path)
-        first.append(time.perf_counter() - start)
-        if status != 200:
-            raise AssertionError(f"first hit of {path}: status {status}")
-        warm.append(statistics.median([await timed_batch(app, path, 1) for _ in range(5)]))
-    return statistics.median(first) * 1e6, statistics.median(warm) * 1e6
+class ConstructionTimer:
+    """Time spent in FastAPI's own construction while it is installed:
+    `APIRouter.add_api_route()` (building a route) and, on FastAPI >= 0.137,
+    `_IncludedRouter._build_effective_context()` (a route as an include sees
+    it). Whatever framework calls them, lazyrouter or FastAPI itself."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._saved: list[tuple[type, str, Any]] = []
+
+    def __enter__(self) -> ConstructionTimer:
+        import fastapi.routing
+
+        targets = [(fastapi.routing.APIRouter, "add_api_route")]
+        included = getattr(fastapi.routing, "_IncludedRouter", None)
+        if included is not None and hasattr(included, "_build_effective_context"):
+            targets.append((included, "_build_effective_context"))
+        for owner, name in targets:
+            original = vars(owner)[name]
+            self._saved.append((owner, name, original))
+            setattr(owner, name, self._timed(original))
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for owner, name, original in reversed(self._saved):
+            setattr(owner, name, original)
+        self._saved.clear()
+
+    def _timed(self, original: Any) -> Any:
+        depth = [0]  # add_api_route() may call itself through subclasses: time the outer call
+
+        @functools.wraps(original)  # lazyrouter reads add_api_route's signature
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if depth[0]:
+                return original(*args, **kwargs)
+            depth[0] += 1
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+                depth[0] -= 1
+
+        return timed
+
+
+@dataclass(frozen=True)
+class FirstHit:
+    """Medians over several first requests, in µs."""
+
+    first: float
+    """The first request to a route not yet requested."""
+    warm: float
+    """A request to the same route right after."""
+    construction: float
+    """Of `first`, FastAPI building the route and its context (`ConstructionTimer`)."""
+    rest: float
+    """Of `first`, the rest beyond a warm request: `first - construction - warm`."""
+
+
+async def first_hits(framework: str, app: ASGIApp, n_routes: int, layout: str, samples: int) -> FirstHit:
+    """First requests to `samples` routes (one a router), in `app` and, if it
+    has fewer routers, in fresh copies of it: a first request is one sample."""
+    paths = first_hit_paths(n_routes, samples)
+    rows = await first_hit_rows(app, paths)
+    while len(rows) < samples:
+        fresh = build_app(framework, n_routes, layout)
+        prebuild_middleware(fresh)
+        rows += await first_hit_rows(fresh, paths[: samples - len(rows)])
+    first, warm, construction = (statistics.median(column) * 1e6 for column in zip(*rows, strict=True))
+    rest = statistics.median(f - c - w for f, w, c in rows) * 1e6
+    return FirstHit(first, warm, construction, rest)
+
+
+async def first_hit_rows(app: ASGIApp, paths: list[str]) -> list[tuple[float, float, float]]:
+    """For each path: its first request, a warm one right after, and the
+    construction within the first (seconds)."""
+    rows: list[tuple[float, float, float]] = []
+    with ConstructionTimer() as timer:
+        for path in paths:
+            timer.seconds = 0.0
+            start = time.perf_counter()
+            status, _ = await request_once(app, path)
+            first = time.perf_counter() - start
+            construction = timer.seconds
+            if status != 200:
+                raise AssertionError(f"first hit of {path}: status {status}")
+            warm = statistics.median([await timed_batch(app, path, 1) for _ in range(5)])
+            rows.append((first, warm, construction))
+    return rows
 
 
 # --------------------------------------------------------------------------
@@ -230,19 +309,19 @@ def check_answer(framework: str, probe: str, path: str, status: int, body: bytes
 
 async def measure_apps(
     frameworks: list[str], n_routes: int, layout: str, config: Config
-) -> dict[str, tuple[dict[str, float], tuple[float, float], float]]:
+) -> dict[str, tuple[dict[str, float], FirstHit, float]]:
     """Per framework: warm µs/request per probe, first-hit vs warm µs, and
     build time (s). The timed batches of the frameworks alternate, batch by
     batch, so that a shared machine's load weighs on each alike."""
     apps: dict[str, ASGIApp] = {}
-    hits: dict[str, tuple[float, float]] = {}
+    hits: dict[str, FirstHit] = {}
     builds: dict[str, float] = {}
     for framework in frameworks:
         start = time.perf_counter()
         apps[framework] = app = build_app(framework, n_routes, layout)
         builds[framework] = time.perf_counter() - start
         prebuild_middleware(app)
-        hits[framework] = await first_hit_us(app, first_hit_paths(n_routes, config.first_hit_samples))
+        hits[framework] = await first_hits(framework, app, n_routes, layout, config.first_hit_samples)
     warm: dict[str, dict[str, float]] = {framework: {} for framework in frameworks}
     for probe, (path, want, method) in probe_paths(n_routes).items():
         fresh = probe in FRESH_PROBES
@@ -302,7 +381,7 @@ async def run(config: Config, frameworks: list[str]) -> None:
     """Measure every framework x layout x route count, then print tables."""
     await warm_up_process(frameworks)
     warm: dict[tuple[str, str, int], dict[str, float]] = {}
-    hits: dict[tuple[str, str, int], tuple[float, float]] = {}
+    hits: dict[tuple[str, str, int], FirstHit] = {}
     builds: dict[tuple[str, str, int], float] = {}
     for n in config.counts:
         for layout in LAYOUTS:

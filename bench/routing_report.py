@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from routing_apps import BASELINE, LAYOUTS, PROBES
 
@@ -15,7 +16,7 @@ def print_tables(
     frameworks: list[str],
     counts: tuple[int, ...],
     warm: dict[tuple[str, str, int], dict[str, float]],
-    hits: dict[tuple[str, str, int], tuple[float, float]],
+    hits: dict[tuple[str, str, int], Any],
     builds: dict[tuple[str, str, int], float],
 ) -> None:
     """Plain-text report: µs/request with ratios vs 10 routes and vs eager FastAPI."""
@@ -47,9 +48,10 @@ def print_tables(
                 if hit is None:
                     cells.append(f"{'-':>{col}}")
                     continue
-                text = f"{hit[0]:9.1f} / {hit[1]:7.1f} ({hit[0] / hit[1]:5.1f}x)"
+                text = f"{hit.first:9.1f} / {hit.warm:7.1f} ({hit.first / hit.warm:5.1f}x)"
                 cells.append(f"{text:>{col}}")
             print("  " + f"{layout:<9}{n:>7}" + "".join(cells))
+    print_first_hit_parts(frameworks, counts, hits)
     print("\napp construction time: ms")
     print("  " + f"{'layout':<9}{'routes':>7}" + "".join(f"{f:>{col}}" for f in frameworks))
     for layout in LAYOUTS:
@@ -58,6 +60,41 @@ def print_tables(
                 f"{'-':>{col}}" if (f, layout, n) not in builds else f"{builds[(f, layout, n)] * 1000:>{col}.1f}"
                 for f in frameworks
             ]
+            print("  " + f"{layout:<9}{n:>7}" + "".join(cells))
+
+
+def print_first_hit_parts(
+    frameworks: list[str],
+    counts: tuple[int, ...],
+    hits: dict[tuple[str, str, int], Any],
+) -> None:
+    """What a first request spends: FastAPI building the route and its
+    context (`construction`), and the rest beyond a warm request. Eager
+    FastAPI's rest is its own first-request work (code and data not yet warm,
+    validators built on first use); what lazyrouter's rest adds to that is
+    lazyrouter's own work."""
+    lazy = [f for f in frameworks if f != BASELINE and any(hits[key].construction for key in hits if key[0] == f)]
+    if BASELINE not in frameworks or not lazy:
+        return
+    shown = [BASELINE, *lazy]
+    print("\nof the first request, median us: FastAPI's construction | the rest beyond a warm request")
+    print("  and lazyrouter's own: its rest beyond eager FastAPI's (share of its first request)")
+    header = "".join(f"{f:>24}" for f in shown) + "".join(f"{f + ' own':>24}" for f in lazy)
+    print("  " + f"{'layout':<9}{'routes':>7}" + header)
+    for layout in LAYOUTS:
+        for n in counts:
+            eager = hits.get((BASELINE, layout, n))
+            cells = []
+            for f in shown:
+                hit = hits.get((f, layout, n))
+                cells.append(f"{'-':>24}" if hit is None else f"{hit.construction:10.1f} | {hit.rest:7.1f}".rjust(24))
+            for f in lazy:
+                hit = hits.get((f, layout, n))
+                if hit is None or eager is None:
+                    cells.append(f"{'-':>24}")
+                    continue
+                own = hit.rest - eager.rest
+                cells.append(f"{own:10.1f} ({own / hit.first:5.1%})".rjust(24))
             print("  " + f"{layout:<9}{n:>7}" + "".join(cells))
 
 
