@@ -14,7 +14,7 @@ from starlette.routing import (
 )
 
 from lazyrouter import _compat
-from lazyrouter._declarations import API_ROUTE, OBJECT, STARLETTE_COPY, Branch, Declaration
+from lazyrouter._declarations import OBJECT, STARLETTE_COPY, Branch, Declaration
 from lazyrouter._deferred import BuildContext, deferred_route, is_deferred, route_path_if_deferrable
 from lazyrouter._lifting import copy_starlette_route
 from lazyrouter._templates import route_key, template_key
@@ -51,12 +51,49 @@ class _Unmade:
 
 Entry = BaseRoute | Branch | _Unmade
 _making = threading.Lock()
+_filing = threading.Lock()
 
 
 @dataclass(eq=False, slots=True)
 class _Level:
     entries: list[tuple[Order, Entry]] = field(default_factory=list)
     trie: SegmentTrie[tuple[Order, Entry]] = field(default_factory=SegmentTrie)
+    waiting: dict[str, list[tuple[str, tuple[Order, Entry]]]] = field(default_factory=dict)
+    """Declared routes not filed in `trie` yet, with their paths, by the
+    first segment of their paths (literal text): such a route can match only
+    a path whose first segment is that text, so a lookup files the routes of
+    its own path's first segment first (`settle()`), and a router's first
+    request files only those, not every route the router declares."""
+
+    def settle(self, path: str) -> None:
+        """File in `trie` the routes waiting for `path`'s first segment."""
+        first = _first_segment(path)
+        if first is None or first not in self.waiting:
+            return
+        # Not the index's lock: a build may hold that for long, and this
+        # files a few routes and builds nothing.
+        with _filing:
+            for template, value in self.waiting.get(first, ()):
+                if "{" in template:
+                    segments, catch_all = template_key(template, catch_all=False)
+                    self.trie.insert(segments, value, value[0], catch_all)
+                else:
+                    self.trie.insert_static(template, value, value[0])
+            # Last: until then, a lookup of this segment in another thread
+            # waits for the lock instead of reading a trie still being filled.
+            self.waiting.pop(first, None)
+
+    def waits_for(self, path: str) -> bool:
+        """Whether routes wait to be filed for `path` (see `settle()`)."""
+        first = _first_segment(path)
+        return first is not None and first in self.waiting
+
+
+def _first_segment(path: str) -> str | None:
+    """The segment a trie lookup of `path` looks at first (see `_trie`): the
+    text after the first slash, up to the next one (None: it looks at none)."""
+    parts = path.split("/", 2)
+    return parts[1] if len(parts) > 1 else None
 
 
 class RouteIndex:
@@ -103,17 +140,17 @@ class RouteIndex:
 
     def _index(self, prefix: Order, items: list[Item]) -> _Level:
         level = _Level()
-        entries, trie, context = level.entries, level.trie, self.context
+        entries, waiting, context = level.entries, level.waiting, self.context
         for number, item in enumerate(items):
             order = (*prefix, number)
-            # The usual item, filed here in full: a router's first request files
-            # every route it declares, and a call per step was most of the cost.
-            if type(item) is Declaration and item.kind == API_ROUTE:
+            # The usual item, listed here and filed by `_Level.settle()`: a
+            # router's first request lists every route the router declares.
+            if type(item) is Declaration and item.kind not in (OBJECT, STARLETTE_COPY):
                 path = route_path_if_deferrable(item, context)
-                if path is not None and "{" not in path and path[:1] == "/":
+                if path is not None and path[:1] == "/" and "{" not in (first := path.split("/", 2)[1]):
                     value = (order, _Unmade(item))
                     entries.append(value)
-                    trie.insert_static(path, value, order)
+                    waiting.setdefault(first, []).append((path, value))
                     continue
             self._add(level, order, item)
         return level
@@ -144,7 +181,8 @@ class RouteIndex:
             segments, catch_all = route_key(entry)
         value = (order, entry)
         level.entries.append(value)
-        level.trie.insert(segments, value, order, catch_all)
+        with _filing:  # `_Level.settle()` may be filing into the same trie
+            level.trie.insert(segments, value, order, catch_all)
         return entry
 
     def _made(self, entry: Entry) -> BaseRoute | Branch:
@@ -202,7 +240,12 @@ class RouteIndex:
         the router's own list, of the includes that hold a pinned branch
         reached by `path` (see `pinned`). `answer`: the level's trie's, if known.
         """
-        for order, entry in level.trie.shared_lookup(path) if answer is None else answer:
+        if answer is None:
+            if not expand and level.waits_for(path):
+                return False  # routes to file: not ready
+            level.settle(path)
+            answer = level.trie.shared_lookup(path)
+        for order, entry in answer:
             if isinstance(entry, Branch):
                 pin = self._pin(entry) if pins is not None else None
                 if pin is not None:
@@ -237,6 +280,8 @@ class RouteIndex:
         """
         if branch_ready is not None:
             for path in _looked_up(route_path, redirect_path):
+                if self.root.waits_for(path):
+                    return False
                 for _, entry in self.root.trie.lookup(path):
                     if isinstance(entry, Branch):
                         if not branch_ready(entry):
@@ -284,8 +329,10 @@ class RouteIndex:
         reaches the same trie nodes, while the routes stay (at most
         `CACHE_SIZE` shapes), unless an include the router lifts holds one.
         """
-        lookup = self.root.trie.shared_lookup
         paths = _looked_up(route_path, redirect_path)
+        for path in paths:
+            self.root.settle(path)
+        lookup = self.root.trie.shared_lookup
         if _appends_a_slash(route_path, redirect_path):
             # The twin reaches the nodes one more (empty) segment below those
             # `route_path` reaches: that path's answer is the whole shape.
