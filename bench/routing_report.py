@@ -69,32 +69,27 @@ def print_first_hit_parts(
     hits: dict[tuple[str, str, int], Any],
 ) -> None:
     """What a first request spends: FastAPI building the route and its
-    context (`construction`), and the rest beyond a warm request. Eager
-    FastAPI's rest is its own first-request work (code and data not yet warm,
-    validators built on first use); what lazyrouter's rest adds to that is
-    lazyrouter's own work."""
+    context (`construction`), and the rest beyond a warm request, with its
+    share of the first request. Eager FastAPI's rest is its own first-request
+    work (what is not warm yet; on FastAPI >= 0.137 the routes its dispatch
+    scans on the way, beyond their contexts); lazyrouter's is its own work,
+    FastAPI's first handling of a fresh route and the garbage collections the
+    construction's allocations bring on."""
     lazy = [f for f in frameworks if f != BASELINE and any(hits[key].construction for key in hits if key[0] == f)]
-    if BASELINE not in frameworks or not lazy:
+    shown = [f for f in (BASELINE, *lazy) if f in frameworks]
+    if not lazy:
         return
-    shown = [BASELINE, *lazy]
-    print("\nof the first request, median us: FastAPI's construction | the rest beyond a warm request")
-    print("  and lazyrouter's own: its rest beyond eager FastAPI's (share of its first request)")
-    header = "".join(f"{f:>24}" for f in shown) + "".join(f"{f + ' own':>24}" for f in lazy)
-    print("  " + f"{'layout':<9}{'routes':>7}" + header)
+    print("\nof the first request, median us: FastAPI's construction | the rest beyond a warm request (share)")
+    print("  " + f"{'layout':<9}{'routes':>7}" + "".join(f"{f:>30}" for f in shown))
     for layout in LAYOUTS:
         for n in counts:
-            eager = hits.get((BASELINE, layout, n))
             cells = []
             for f in shown:
                 hit = hits.get((f, layout, n))
-                cells.append(f"{'-':>24}" if hit is None else f"{hit.construction:10.1f} | {hit.rest:7.1f}".rjust(24))
-            for f in lazy:
-                hit = hits.get((f, layout, n))
-                if hit is None or eager is None:
-                    cells.append(f"{'-':>24}")
-                    continue
-                own = hit.rest - eager.rest
-                cells.append(f"{own:10.1f} ({own / hit.first:5.1%})".rjust(24))
+                text = (
+                    "-" if hit is None else f"{hit.construction:9.1f} | {hit.rest:7.1f} ({hit.rest / hit.first:4.0%})"
+                )
+                cells.append(f"{text:>30}")
             print("  " + f"{layout:<9}{n:>7}" + "".join(cells))
 
 

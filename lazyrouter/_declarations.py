@@ -159,7 +159,8 @@ class Branch:
         """The path every API route of the branch starts with."""
         if len(self.chain) == 1:  # an include of the router itself: the app's first request asks each
             options, parent = self.chain[0]
-            return parent.prefix + options.get("prefix", "") + self._recorded
+            prefix: str = options.get("prefix", "")
+            return parent.prefix + prefix + self._recorded
         chain = "".join(parent.prefix + options.get("prefix", "") for options, parent in reversed(self.chain))
         return chain + self._recorded
 

@@ -59,29 +59,34 @@ class _Level:
     entries: list[tuple[Order, Entry]] = field(default_factory=list)
     trie: SegmentTrie[tuple[Order, Entry]] = field(default_factory=SegmentTrie)
     waiting: dict[str, list[tuple[str, tuple[Order, Entry]]]] = field(default_factory=dict)
-    """Declared routes not filed in `trie` yet, with their paths, by the
-    first segment of their paths (literal text): such a route can match only
-    a path whose first segment is that text, so a lookup files the routes of
-    its own path's first segment first (`settle()`), and a router's first
-    request files only those, not every route the router declares."""
+    """Declared routes and includes not filed in `trie` yet, with their path
+    templates (an include's: its prefix), by the first segment of those
+    (literal text): such a route or include can match only a path whose first
+    segment is that text, so a lookup files the ones of its own path's first
+    segment first (`settle()`), and a router's first request files only those,
+    not every route and include the router declares."""
 
-    def settle(self, path: str) -> None:
-        """File in `trie` the routes waiting for `path`'s first segment."""
+    def settle(self, path: str) -> bool:
+        """File in `trie` the routes waiting for `path`'s first segment;
+        whether there were any (the trie's answers are new objects then)."""
         first = _first_segment(path)
         if first is None or first not in self.waiting:
-            return
+            return False
         # Not the index's lock: a build may hold that for long, and this
         # files a few routes and builds nothing.
         with _filing:
             for template, value in self.waiting.get(first, ()):
-                if "{" in template:
+                if isinstance(value[1], Branch):  # every path below the prefix
+                    segments, catch_all = template_key(template, catch_all=True)
+                    self.trie.insert(segments, value, value[0], catch_all)
+                elif "{" in template:
                     segments, catch_all = template_key(template, catch_all=False)
                     self.trie.insert(segments, value, value[0], catch_all)
                 else:
                     self.trie.insert_static(template, value, value[0])
             # Last: until then, a lookup of this segment in another thread
             # waits for the lock instead of reading a trie still being filled.
-            self.waiting.pop(first, None)
+            return self.waiting.pop(first, None) is not None
 
     def waits_for(self, path: str) -> bool:
         """Whether routes wait to be filed for `path` (see `settle()`)."""
@@ -148,7 +153,14 @@ class RouteIndex:
             if type(item) is Declaration and item.kind not in (OBJECT, STARLETTE_COPY):
                 path = route_path_if_deferrable(item, context)
                 if path is not None and path[:1] == "/" and "{" not in (first := path.split("/", 2)[1]):
-                    value = (order, _Unmade(item))
+                    value: tuple[Order, Entry] = (order, _Unmade(item))
+                    entries.append(value)
+                    waiting.setdefault(first, []).append((path, value))
+                    continue
+            elif type(item) is Branch:
+                path = item.common_prefix
+                if path[:1] == "/" and "{" not in (first := path.split("/", 2)[1]):
+                    value = (order, item)
                     entries.append(value)
                     waiting.setdefault(first, []).append((path, value))
                     continue
@@ -330,8 +342,9 @@ class RouteIndex:
         `CACHE_SIZE` shapes), unless an include the router lifts holds one.
         """
         paths = _looked_up(route_path, redirect_path)
-        for path in paths:
-            self.root.settle(path)
+        if any([self.root.settle(path) for path in paths]):
+            # What was remembered by the trie's former answers is never asked again.
+            self._grouped_by_shape.clear()
         lookup = self.root.trie.shared_lookup
         if _appends_a_slash(route_path, redirect_path):
             # The twin reaches the nodes one more (empty) segment below those
