@@ -38,29 +38,16 @@ def print_tables(
                     text = f"{value:9.1f} [{_ratio(value, base10)},{_ratio(value, eager)}]"
                     cells.append(f"{text:>{col}}")
                 print("  " + f"{n:>7}" + "".join(cells))
-    print("\nfirst request to a not-yet-hit route vs warm request to it: median us")
-    print("  " + f"{'layout':<9}{'routes':>7}" + "".join(f"{f:>{col}}" for f in frameworks))
-    for layout in LAYOUTS:
-        for n in counts:
-            cells = []
-            for f in frameworks:
-                hit = hits.get((f, layout, n))
-                if hit is None:
-                    cells.append(f"{'-':>{col}}")
-                    continue
-                text = f"{hit.first:9.1f} / {hit.warm:7.1f} ({hit.first / hit.warm:5.1f}x)"
-                cells.append(f"{text:>{col}}")
-            print("  " + f"{layout:<9}{n:>7}" + "".join(cells))
+    _layout_table(
+        "first request to a not-yet-hit route vs warm request to it: median us",
+        frameworks,
+        counts,
+        hits,
+        lambda hit: f"{hit.first:9.1f} / {hit.warm:7.1f} ({hit.first / hit.warm:5.1f}x)",
+        col,
+    )
     print_first_hit_parts(frameworks, counts, hits)
-    print("\napp construction time: ms")
-    print("  " + f"{'layout':<9}{'routes':>7}" + "".join(f"{f:>{col}}" for f in frameworks))
-    for layout in LAYOUTS:
-        for n in counts:
-            cells = [
-                f"{'-':>{col}}" if (f, layout, n) not in builds else f"{builds[(f, layout, n)] * 1000:>{col}.1f}"
-                for f in frameworks
-            ]
-            print("  " + f"{layout:<9}{n:>7}" + "".join(cells))
+    _layout_table("app construction time: ms", frameworks, counts, builds, lambda s: f"{s * 1000:.1f}", col)
 
 
 def print_first_hit_parts(
@@ -79,18 +66,32 @@ def print_first_hit_parts(
     shown = [f for f in (BASELINE, *lazy) if f in frameworks]
     if not lazy:
         return
-    print("\nof the first request, median us: FastAPI's construction | the rest beyond a warm request (share)")
-    print("  " + f"{'layout':<9}{'routes':>7}" + "".join(f"{f:>30}" for f in shown))
+    _layout_table(
+        "of the first request, median us: FastAPI's construction | the rest beyond a warm request (share)",
+        shown,
+        counts,
+        hits,
+        lambda hit: f"{hit.construction:9.1f} | {hit.rest:7.1f} ({hit.rest / hit.first:4.0%})",
+        30,
+    )
+
+
+def _layout_table(
+    title: str,
+    frameworks: list[str],
+    counts: tuple[int, ...],
+    values: dict[tuple[str, str, int], Any],
+    cell: Any,
+    width: int,
+) -> None:
+    """A table with a row per layout and route count, a column per framework."""
+    print(f"\n{title}")
+    print("  " + f"{'layout':<9}{'routes':>7}" + "".join(f"{f:>{width}}" for f in frameworks))
     for layout in LAYOUTS:
         for n in counts:
-            cells = []
-            for f in shown:
-                hit = hits.get((f, layout, n))
-                text = (
-                    "-" if hit is None else f"{hit.construction:9.1f} | {hit.rest:7.1f} ({hit.rest / hit.first:4.0%})"
-                )
-                cells.append(f"{text:>30}")
-            print("  " + f"{layout:<9}{n:>7}" + "".join(cells))
+            value = [values.get((f, layout, n)) for f in frameworks]
+            cells = "".join(f"{'-' if v is None else cell(v):>{width}}" for v in value)
+            print("  " + f"{layout:<9}{n:>7}" + cells)
 
 
 # The issue's goals: at small and medium sizes never slower than eager FastAPI

@@ -23,7 +23,7 @@ from lazyrouter import _compat
 from lazyrouter.exceptions import RouterImportError
 
 if TYPE_CHECKING:
-    from lazyrouter._index import _Level
+    from lazyrouter._level import Level
 
 
 API_ROUTE: Final = "api_route"
@@ -149,7 +149,7 @@ class Branch:
     """The router whose include_router() call this branch stands for."""
     included: APIRouter | None = None
     """The included router's settings when it was included (see `Inclusion.included`)."""
-    level: _Level | None = None
+    level: Level | None = None
     """The branch's own routes and branches, indexed once expanded."""
     entry: BaseRoute | None = None
     """The include's `.routes` entry on FastAPI >= 0.137 (see `Inclusion.entry`)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from starlette.datastructures import URLPath
@@ -16,89 +15,23 @@ from starlette.routing import (
 from lazyrouter import _compat
 from lazyrouter._declarations import OBJECT, STARLETTE_COPY, Branch, Declaration
 from lazyrouter._deferred import BuildContext, deferred_route, is_deferred, route_path_if_deferrable
+from lazyrouter._level import FILING, Entry, Level, Order, Unmade
 from lazyrouter._lifting import copy_starlette_route
 from lazyrouter._templates import route_key, template_key
-from lazyrouter._trie import SegmentTrie
 
 CACHE_SIZE: Final = 1024
 CACHED_PATH_LENGTH: Final = 200
+"""Longer paths are looked up every time, so the cache stays small."""
 LOOK_INSIDE: Final = 1
 """A pinned include whose routes are looked up too (see `RouteIndex.pinned`)."""
 ENTRY_ONLY: Final = 2
 """A pinned include whose routes its entry alone looks up: the index never lifts them."""
-"""Longer paths are looked up every time, so the cache stays small."""
 
 Item = Declaration | Branch | None
-Order = tuple[int, ...]
 Grouped = list[tuple[int, Branch | None, BaseRoute | None]]
 
 
-class _Unmade:
-    """A declared API or WebSocket route whose route object is not made yet.
-
-    The index files it under its path, and makes the route (not built: see
-    `_deferred`) the first time a lookup finds it, or a walk lists it: a
-    request that reaches a router for the first time pays for the routes it
-    may match, not for every route the router declares.
-    """
-
-    __slots__ = ("declaration", "route")
-
-    def __init__(self, declaration: Declaration) -> None:
-        self.declaration = declaration
-        self.route: BaseRoute | None = None
-
-
-Entry = BaseRoute | Branch | _Unmade
 _making = threading.Lock()
-_filing = threading.Lock()
-
-
-@dataclass(eq=False, slots=True)
-class _Level:
-    entries: list[tuple[Order, Entry]] = field(default_factory=list)
-    trie: SegmentTrie[tuple[Order, Entry]] = field(default_factory=SegmentTrie)
-    waiting: dict[str, list[tuple[str, tuple[Order, Entry]]]] = field(default_factory=dict)
-    """Declared routes and includes not filed in `trie` yet, with their path
-    templates (an include's: its prefix), by the first segment of those
-    (literal text): such a route or include can match only a path whose first
-    segment is that text, so a lookup files the ones of its own path's first
-    segment first (`settle()`), and a router's first request files only those,
-    not every route and include the router declares."""
-
-    def settle(self, path: str) -> bool:
-        """File in `trie` the routes waiting for `path`'s first segment;
-        whether there were any (the trie's answers are new objects then)."""
-        first = _first_segment(path)
-        if first is None or first not in self.waiting:
-            return False
-        # Not the index's lock: a build may hold that for long, and this
-        # files a few routes and builds nothing.
-        with _filing:
-            for template, value in self.waiting.get(first, ()):
-                if isinstance(value[1], Branch):  # every path below the prefix
-                    segments, catch_all = template_key(template, catch_all=True)
-                    self.trie.insert(segments, value, value[0], catch_all)
-                elif "{" in template:
-                    segments, catch_all = template_key(template, catch_all=False)
-                    self.trie.insert(segments, value, value[0], catch_all)
-                else:
-                    self.trie.insert_static(template, value, value[0])
-            # Last: until then, a lookup of this segment in another thread
-            # waits for the lock instead of reading a trie still being filled.
-            return self.waiting.pop(first, None) is not None
-
-    def waits_for(self, path: str) -> bool:
-        """Whether routes wait to be filed for `path` (see `settle()`)."""
-        first = _first_segment(path)
-        return first is not None and first in self.waiting
-
-
-def _first_segment(path: str) -> str | None:
-    """The segment a trie lookup of `path` looks at first (see `_trie`): the
-    text after the first slash, up to the next one (None: it looks at none)."""
-    parts = path.split("/", 2)
-    return parts[1] if len(parts) > 1 else None
 
 
 class RouteIndex:
@@ -143,17 +76,17 @@ class RouteIndex:
         self._pins: dict[int, tuple[Branch, int | None]] = {}
         self._grouped_by_shape: dict[tuple[int, ...], tuple[tuple[tuple[Any, ...], ...], Grouped]] = {}
 
-    def _index(self, prefix: Order, items: list[Item]) -> _Level:
-        level = _Level()
+    def _index(self, prefix: Order, items: list[Item]) -> Level:
+        level = Level()
         entries, waiting, context = level.entries, level.waiting, self.context
         for number, item in enumerate(items):
             order = (*prefix, number)
-            # The usual item, listed here and filed by `_Level.settle()`: a
+            # The usual item, listed here and filed by `Level.settle()`: a
             # router's first request lists every route the router declares.
             if type(item) is Declaration and item.kind not in (OBJECT, STARLETTE_COPY):
                 path = route_path_if_deferrable(item, context)
                 if path is not None and path[:1] == "/" and "{" not in (first := path.split("/", 2)[1]):
-                    value: tuple[Order, Entry] = (order, _Unmade(item))
+                    value: tuple[Order, Entry] = (order, Unmade(item))
                     entries.append(value)
                     waiting.setdefault(first, []).append((path, value))
                     continue
@@ -167,7 +100,7 @@ class RouteIndex:
             self._add(level, order, item)
         return level
 
-    def _add(self, level: _Level, order: Order, item: Item) -> Entry | None:
+    def _add(self, level: Level, order: Order, item: Item) -> Entry | None:
         if item is None:
             return None
         entry: Entry
@@ -186,23 +119,23 @@ class RouteIndex:
             entry = route
             segments, catch_all = route_key(entry)
         elif (path := route_path_if_deferrable(item, self.context)) is not None:
-            entry = _Unmade(item)
+            entry = Unmade(item)
             segments, catch_all = template_key(path, catch_all=False)
         else:
             entry = deferred_route(item, self.context)
             segments, catch_all = route_key(entry)
         value = (order, entry)
         level.entries.append(value)
-        with _filing:  # `_Level.settle()` may be filing into the same trie
+        with FILING:  # `Level.settle()` may be filing into the same trie
             level.trie.insert(segments, value, order, catch_all)
         return entry
 
     def _made(self, entry: Entry) -> BaseRoute | Branch:
-        """`entry`, its route made if it was `_Unmade`."""
+        """`entry`, its route made if it was `Unmade`."""
         return entry if isinstance(entry, Branch) else self._route(entry)
 
-    def _route(self, entry: BaseRoute | _Unmade) -> BaseRoute:
-        if not isinstance(entry, _Unmade):
+    def _route(self, entry: BaseRoute | Unmade) -> BaseRoute:
+        if not isinstance(entry, Unmade):
             return entry
         route = entry.route
         if route is None:
@@ -226,7 +159,7 @@ class RouteIndex:
         assert not isinstance(route, Branch)
         return route
 
-    def _expanded(self, order: Order, branch: Branch) -> _Level:
+    def _expanded(self, order: Order, branch: Branch) -> Level:
         level = branch.level
         if level is None:
             with self.lock:
@@ -237,7 +170,7 @@ class RouteIndex:
 
     def _lookup(
         self,
-        level: _Level,
+        level: Level,
         path: str,
         found: dict[Order, BaseRoute],
         *,
@@ -269,7 +202,7 @@ class RouteIndex:
                     return False
                 if not self._lookup(self._expanded(order, entry), path, found, expand=expand, pins=pins):
                     return False
-            elif isinstance(entry, _Unmade) and entry.route is None and not expand:
+            elif isinstance(entry, Unmade) and entry.route is None and not expand:
                 return False  # a route to make: not ready
             else:
                 found[order] = self._route(entry)
@@ -298,7 +231,7 @@ class RouteIndex:
                     if isinstance(entry, Branch):
                         if not branch_ready(entry):
                             return False
-                    elif isinstance(entry, _Unmade) or entry is busy or is_deferred(entry):
+                    elif isinstance(entry, Unmade) or entry is busy or is_deferred(entry):
                         return False
             return True
         found: dict[Order, BaseRoute] = {}
@@ -407,7 +340,7 @@ class RouteIndex:
         """The position of the router's first include entry (no route made:
         a declared API route is never one)."""
         for order, entry in self.root.entries:
-            if isinstance(entry, _Unmade):
+            if isinstance(entry, Unmade):
                 continue
             if _compat.is_include_entry(entry.entry if isinstance(entry, Branch) else entry):
                 return order[0]
@@ -454,7 +387,7 @@ class RouteIndex:
                     listed.extend(self._iter_routes(self._expanded(order, entry)))
             return listed
 
-    def _iter_routes(self, level: _Level) -> Iterator[BaseRoute]:
+    def _iter_routes(self, level: Level) -> Iterator[BaseRoute]:
         for order, entry in level.entries:
             if isinstance(entry, Branch):
                 yield from self._iter_routes(self._expanded(order, entry))

@@ -1,5 +1,5 @@
 """The index files a router's declared routes by the first segment of their
-paths, as lookups reach them (lazyrouter/_index.py, `_Level.settle`): a
+paths, as lookups reach them (lazyrouter/_level.py, `Level.settle`): a
 router's first request pays for the routes it may match, and every lookup
 answers as if every route were filed."""
 
