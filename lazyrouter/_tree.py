@@ -7,16 +7,18 @@ nothing; `lifted_items()` and `expand()` give an index (`_index`) its items.
 
 from __future__ import annotations
 
+import copy
 import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.routing import APIRoute, APIWebSocketRoute
 from starlette.routing import BaseRoute, Host
 
 from lazyrouter import _compat
 from lazyrouter._declarations import OBJECT, Branch, Chain, Declaration, Inclusion, RouterImport
-from lazyrouter._deferred import BrokenRoute, BuildContext
+from lazyrouter._deferred import BrokenRoute, BuildContext, resolve_route
 from lazyrouter._index import Item, RouteIndex
 from lazyrouter._lifting import declaration_for_route, lift_through
 from lazyrouter.exceptions import LazyRouterError
@@ -36,9 +38,29 @@ class Declaring:
 
 
 def snapshot(router: APIRouter) -> list[Any]:
+    """`router`'s items as FastAPI < 0.137 copies them when it is included."""
     if isinstance(router, Declaring):
-        return [as_declared(item) for item in router._current_declarations()]
+        return [_as_included_now(as_declared(item)) for item in router._current_declarations()]
     return list(_compat.effective_routes(router))
+
+
+def _as_included_now(item: Any) -> Any:
+    """`item`, with a route object (built, or written to by user code) read as
+    it is now: FastAPI < 0.137 copies a route from what it is when included,
+    so what user code writes to it later reaches only the router's own route.
+    A shallow copy, with the route's lists, sets and dicts copied too, as
+    FastAPI's copy builds its own."""
+    if not (isinstance(item, Declaration) and item.kind == OBJECT):
+        return item
+    route = item.endpoint
+    if not isinstance(route, (APIRoute, APIWebSocketRoute)) or resolve_route(route) is not None:
+        return item  # not built (its build failed): its copy fails the same way later
+    frozen = copy.copy(route)
+    state = vars(frozen)
+    for name, value in list(state.items()):
+        if type(value) in (list, set, dict):
+            state[name] = type(value)(value)
+    return Declaration(OBJECT, item.path, frozen, item.options, item.owner)
 
 
 def lifted_items(

@@ -320,4 +320,19 @@ def test_a_route_declared_after_its_path_was_asked_through_an_include() -> None:
         assert _replay(mode, program) == _replay("eager", program)
 
 
+def test_a_route_written_to_after_its_router_was_included_answers_like_eager() -> None:
+    # A regression seed (FastAPI < 0.137, where including copies the routes):
+    # a route written to before the include, then hidden after it. Eager's
+    # copy was made at the include; the write after it reaches only the
+    # router's own route, so the app's document still lists /a.
+    program = [
+        ("declare", 1, "/a", ["GET"], False),
+        ("route_write", 1, 0, "operation_id"),
+        ("include", 1, -1, "", False),
+        ("route_write", 1, 0, "hide"),
+    ]
+    for mode in ("lazy_app", "assign", "optin"):
+        assert _replay(mode, program) == _replay("eager", program)
+
+
 __all__ = ["APIRouter", "FastAPI"]
