@@ -83,20 +83,16 @@ class RouteIndex:
             order = (*prefix, number)
             # The usual item, listed here and filed by `Level.settle()`: a
             # router's first request lists every route the router declares.
+            path: str | None = None
             if type(item) is Declaration and item.kind not in (OBJECT, STARLETTE_COPY):
                 path = route_path_if_deferrable(item, context)
-                if path is not None and path[:1] == "/" and "{" not in (first := path.split("/", 2)[1]):
-                    value: tuple[Order, Entry] = (order, Unmade(item))
-                    entries.append(value)
-                    waiting.setdefault(first, []).append((path, value))
-                    continue
             elif type(item) is Branch:
                 path = item.common_prefix
-                if path[:1] == "/" and "{" not in (first := path.split("/", 2)[1]):
-                    value = (order, item)
-                    entries.append(value)
-                    waiting.setdefault(first, []).append((path, value))
-                    continue
+            if path is not None and path[:1] == "/" and "{" not in (first := path.split("/", 2)[1]):
+                value: tuple[Order, Entry] = (order, item if isinstance(item, Branch) else Unmade(item))  # type: ignore[arg-type]
+                entries.append(value)
+                waiting.setdefault(first, []).append((path, value))
+                continue
             self._add(level, order, item)
         return level
 

@@ -56,11 +56,9 @@ class Level:
             return False
         with FILING:
             for template, value in self.waiting.get(first, ()):
-                if isinstance(value[1], Branch):  # every path below the prefix
-                    segments, catch_all = template_key(template, catch_all=True)
-                    self.trie.insert(segments, value, value[0], catch_all)
-                elif "{" in template:
-                    segments, catch_all = template_key(template, catch_all=False)
+                include = isinstance(value[1], Branch)  # every path below its prefix
+                if include or "{" in template:
+                    segments, catch_all = template_key(template, catch_all=include)
                     self.trie.insert(segments, value, value[0], catch_all)
                 else:
                     self.trie.insert_static(template, value, value[0])
