@@ -35,7 +35,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
 from lazyrouter import _compat
-from lazyrouter._deferred import build_failed, is_deferred, matches_path, resolve_route
+from lazyrouter._routes import build_failed, is_deferred, matches_path, resolve_route
 from lazyrouter._serving import MATCHED, lifted_match
 
 if TYPE_CHECKING:

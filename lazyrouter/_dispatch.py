@@ -23,19 +23,20 @@ from lazyrouter import _compat
 from lazyrouter._declarations import OBJECT, Branch, Declaration, Inclusion, RouterImport
 from lazyrouter._deferred import BuildContext
 from lazyrouter._direct import INCLUDE_ASKED, NOT_YET, Direct, DirectRoute, direct_route
-from lazyrouter._index import CACHE_SIZE, CACHED_PATH_LENGTH, ENTRY_ONLY, LOOK_INSIDE, Grouped, RouteIndex
+from lazyrouter._index import CACHE_SIZE, CACHED_PATH_LENGTH, Grouped, RouteIndex
 from lazyrouter._registration import Registering
-from lazyrouter._serving import IncludeServing, PendingContext
+from lazyrouter._serving import IncludeServing
 from lazyrouter._tree import (
-    Declaring,
     expand,
     frontend_entries,
     has_frontends,
+    holds_router_imports,
     lifted_items,
+    live_include,
     plain_routers,
     with_entries,
 )
-from lazyrouter._warmup import WarmUpRun
+from lazyrouter._warmup import PendingContext, WarmUpRun
 
 
 @dataclasses.dataclass(eq=False, slots=True)
@@ -112,7 +113,7 @@ class Dispatching(Registering):
                     # routes from these; served by this router, they are final.
                     items = lifted_items(self, (), final=self._serves_app or not _compat.INCLUDES_ARE_LIVE)
                     self._plain_versions = self._plain_router_versions()
-                    index = self._index = RouteIndex(self._context, self._version, items, expand, pinned=_live_include)
+                    index = self._index = RouteIndex(self._context, self._version, items, expand, pinned=live_include)
         return index
 
     def _plain_router_versions(self) -> tuple[int, ...] | None:
@@ -324,7 +325,7 @@ class Dispatching(Registering):
             # answers, and nothing is lifted. Not with a failed import in it (its
             # stand-in matches the whole path), nor hosts and frontends (FastAPI
             # matches them whatever the path).
-            stripped = "{" not in prefix and not _holds_router_imports(self) and not has_frontends(self)
+            stripped = "{" not in prefix and not holds_router_imports(self) and not has_frontends(self)
             if serving is None or serving.reference() is not included:
                 reference = weakref.ref(included, lambda _: self._included_indexes.pop(key, None))
                 serving = IncludeServing(reference, BuildContext(self), {}, cast(RouteIndex, None), self._listed_at)
@@ -337,7 +338,7 @@ class Dispatching(Registering):
                 target = _compat.scratch_router(self, **_compat.router_settings_from_include(included))
                 items = lifted_items(self, ((serving.options, target),))
                 context = BuildContext(target, serving.context.lock)
-                serving.reset(RouteIndex(context, self._version, items, expand, cached=False, pinned=_live_include))
+                serving.reset(RouteIndex(context, self._version, items, expand, cached=False, pinned=live_include))
             serving.routes_version = self._version
             self._included_indexes[key] = serving
         return serving
@@ -392,39 +393,3 @@ async def _answered(warm_up: WarmUpRun, scope: Scope) -> AsyncIterator[None]:
         yield
     finally:
         warm_up.request_answered()
-
-
-def _holds_router_imports(router: Declaring) -> bool:
-    """Whether `router`, or a router it includes with no prefix, includes one
-    by import string."""
-    for item in router._current_declarations():
-        if isinstance(item, Inclusion):
-            if isinstance(item.router, RouterImport):
-                return True
-            if isinstance(item.router, Declaring) and not item.options.get("prefix"):
-                if _holds_router_imports(item.router):
-                    return True
-    return False
-
-
-def _live_include(branch: Branch) -> int | None:
-    """Whether every path below `branch`'s prefix goes to its include entry
-    (FastAPI >= 0.137), whatever the index holds, and whether the index need
-    look inside (see `RouteIndex.pinned`):
-
-    - an include of a plain APIRouter: FastAPI serves it live, routes added
-      later too; the entry alone looks its routes up;
-    - of a LazyRouter under a prefix: its own index looks its routes up when
-      FastAPI asks the entry (`matches()`), so they are never lifted here;
-    - by import string: imported for the request anyway (FastAPI finds its
-      frontends through the entry), and looked into, which imports it.
-    """
-    if not _compat.INCLUDES_ARE_LIVE:
-        return None
-    if isinstance(branch.router, RouterImport):
-        return LOOK_INSIDE
-    if not isinstance(branch.router, Declaring) or branch.has_prefix:
-        return ENTRY_ONLY
-    # Included with no prefix, its routes may lie anywhere: the index lifts
-    # them, so that only the paths they can match reach the entry.
-    return None

@@ -15,10 +15,11 @@ from starlette.routing import (
 
 from lazyrouter import _compat
 from lazyrouter._declarations import API_ROUTE, OBJECT, STARLETTE_COPY, Branch, Declaration
-from lazyrouter._deferred import BuildContext, can_defer, deferred_route, is_deferred, route_path_if_deferrable
+from lazyrouter._deferred import BuildContext, can_defer, deferred_route, route_path_if_deferrable
 from lazyrouter._level import FILING, Entry, Level, Order, Unmade
 from lazyrouter._lifting import copy_starlette_route
-from lazyrouter._templates import route_key, template_key
+from lazyrouter._routes import is_deferred
+from lazyrouter._templates import appends_a_slash, looked_up_paths, route_key, template_key
 
 CACHE_SIZE: Final = 1024
 CACHED_PATH_LENGTH: Final = 200
@@ -233,7 +234,7 @@ class RouteIndex:
         Takes no lock and builds nothing, so it can run while another thread builds.
         """
         if branch_ready is not None:
-            for path in _looked_up(route_path, redirect_path):
+            for path in looked_up_paths(route_path, redirect_path):
                 if self.root.waits_for(path):
                     return False
                 for _, entry in self.root.trie.lookup(path):
@@ -244,7 +245,7 @@ class RouteIndex:
                         return False
             return True
         found: dict[Order, BaseRoute] = {}
-        for path in _looked_up(route_path, redirect_path):
+        for path in looked_up_paths(route_path, redirect_path):
             if not self._lookup(self.root, path, found, expand=False):
                 return False
         return not any(route is busy or is_deferred(route) for route in found.values())
@@ -268,7 +269,7 @@ class RouteIndex:
 
     def _candidates(self, route_path: str, redirect_path: str | None) -> list[BaseRoute]:
         found: dict[Order, BaseRoute] = {}
-        for path in _looked_up(route_path, redirect_path):
+        for path in looked_up_paths(route_path, redirect_path):
             self._lookup(self.root, path, found)
         if len(found) > 1:
             return [found[order] for order in sorted(found)]
@@ -283,12 +284,12 @@ class RouteIndex:
         reaches the same trie nodes, while the routes stay (at most
         `CACHE_SIZE` shapes), unless an include the router lifts holds one.
         """
-        paths = _looked_up(route_path, redirect_path)
+        paths = looked_up_paths(route_path, redirect_path)
         if any([self.root.settle(path) for path in paths]):
             # What was remembered by the trie's former answers is never asked again.
             self._grouped_by_shape.clear()
         lookup = self.root.trie.shared_lookup
-        if _appends_a_slash(route_path, redirect_path):
+        if appends_a_slash(route_path, redirect_path):
             # The twin reaches the nodes one more (empty) segment below those
             # `route_path` reaches: that path's answer is the whole shape.
             first = lookup(route_path)
@@ -407,24 +408,3 @@ class RouteIndex:
 def _lifted(branch: Branch) -> None:
     """For `listed_routes()`: every include lifted."""
     return None
-
-
-def _appends_a_slash(route_path: str, redirect_path: str | None) -> bool:
-    """Whether `redirect_path` is `route_path` and a slash (and no newline)."""
-    return (
-        redirect_path is not None
-        and len(redirect_path) == len(route_path) + 1
-        and redirect_path[-1] == "/"
-        and redirect_path.startswith(route_path)
-        and not route_path.endswith("\n")
-    )
-
-
-def _looked_up(route_path: str, redirect_path: str | None) -> tuple[str, ...]:
-    """The paths whose candidates may match `route_path` or `redirect_path`.
-    Starlette's path patterns end in `$`, which also matches before a final
-    newline: `/items` matches "/items\n" (a request for "/items%0A")."""
-    paths = (route_path,) if redirect_path is None else (route_path, redirect_path)
-    if route_path.endswith("\n") or (redirect_path is not None and redirect_path.endswith("\n")):
-        return paths + tuple(path[:-1] for path in paths if path.endswith("\n"))
-    return paths

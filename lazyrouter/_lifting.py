@@ -29,7 +29,8 @@ from starlette.routing import (
 
 from lazyrouter import _compat
 from lazyrouter._declarations import API_ROUTE, API_WEBSOCKET, OBJECT, STARLETTE_COPY, Chain, Declaration
-from lazyrouter._deferred import BrokenRoute, _RouteFactory
+from lazyrouter._deferred import _RouteFactory
+from lazyrouter._routes import BrokenRoute
 from lazyrouter.exceptions import RouteBuildError
 
 # An APIRouter with FastAPI's defaults: the settings of a route whose own

@@ -28,19 +28,11 @@ from starlette.types import Receive, Scope, Send
 
 from lazyrouter import _compat
 from lazyrouter._declarations import Branch, RouterImport
-from lazyrouter._deferred import (
-    BrokenRoute,
-    BuildContext,
-    build_now,
-    can_defer,
-    describe_route,
-    is_deferred,
-    matches_path,
-    prepare_route,
-)
+from lazyrouter._deferred import BuildContext, can_defer
 from lazyrouter._index import RouteIndex
-from lazyrouter._tree import frontend_entries, imported_or_broken, included_object, with_entries
-from lazyrouter.exceptions import LazyRouterError, RouteBuildError
+from lazyrouter._routes import BrokenRoute, build_now, is_deferred, matches_path
+from lazyrouter._tree import frontend_entries, imported_or_broken, with_entries
+from lazyrouter._warmup import PendingContext
 
 SKELETONS: Final = 32
 """Paths whose candidates each include remembers."""
@@ -346,64 +338,3 @@ def _matches_as_lifted(route: BaseRoute) -> bool:
     if isinstance(route, APIRoute):
         return is_deferred(route) or can_defer(type(route))
     return isinstance(route, APIWebSocketRoute) and is_deferred(route)
-
-
-@dataclass(eq=False, slots=True)
-class PendingContext:
-    """A warm-up step: a route of an include and its effective context."""
-
-    serving: IncludeServing
-    route: BaseRoute
-
-    def pending(self) -> bool:
-        cached = self.serving.contexts.get(id(self.route))
-        return is_deferred(self.route) or cached is None or cached[0] is not self.route
-
-    def prepare(self) -> LazyRouterError | None:
-        error = prepare_route(self.route)
-        if error is not None:
-            return error
-        try:
-            self.serving.effective_context(self.route)
-        except Exception as exc:
-            return RouteBuildError(f"effective context of {describe_route(self.route)}", exc)
-        return None
-
-
-class ServedTree:
-    """What a LazyRouter serves on FastAPI >= 0.137, as a warm-up walks it: its
-    own routes, and what serving each include needs (see `_serving`)."""
-
-    def __init__(self, index: RouteIndex) -> None:
-        self.index = index
-
-    @property
-    def version(self) -> int:
-        return self.index.version
-
-    def iter_routes(self) -> Iterator[BaseRoute | PendingContext]:
-        for _, entry in self.index.root_entries():
-            if not isinstance(entry, Branch):
-                yield entry
-                continue
-            router = imported_or_broken(entry)
-            if isinstance(router, BrokenRoute):
-                yield router
-                continue
-            include_work = getattr(router, "_include_work", None)
-            if include_work is not None:  # a LazyRouter; plain routers are built
-                yield from include_work(entry.entry)
-
-    def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool:
-        return self.index.is_ready(route_path, redirect_path, busy, branch_ready=self._include_ready)
-
-    @staticmethod
-    def _include_ready(branch: Branch) -> bool:
-        included = included_object(branch.router, resolve=False)
-        if included is None:
-            return False  # an import to make first
-        servings = getattr(included, "_included_indexes", None)
-        if servings is None:
-            return True  # a plain router: built at declaration; FastAPI serves it
-        serving = servings.get(id(branch.entry))
-        return serving is not None and serving.reference() is branch.entry and serving.warmed

@@ -21,7 +21,8 @@ from starlette.routing import (
     WebSocketRoute,
 )
 
-from lazyrouter._deferred import BrokenRoute, _Deferred
+from lazyrouter._deferred import _Deferred
+from lazyrouter._routes import BrokenRoute
 from lazyrouter._trie import PARAM
 
 # Convertors whose regex matches one non-empty segment; any other convertor
@@ -88,3 +89,24 @@ def template_key(path: str, *, catch_all: bool) -> tuple[list[Any], bool]:
                 return segments, True
         segments.append(PARAM)
     return segments, catch_all
+
+
+def appends_a_slash(route_path: str, redirect_path: str | None) -> bool:
+    """Whether `redirect_path` is `route_path` and a slash (and no newline)."""
+    return (
+        redirect_path is not None
+        and len(redirect_path) == len(route_path) + 1
+        and redirect_path[-1] == "/"
+        and redirect_path.startswith(route_path)
+        and not route_path.endswith("\n")
+    )
+
+
+def looked_up_paths(route_path: str, redirect_path: str | None) -> tuple[str, ...]:
+    """The paths whose candidates may match `route_path` or `redirect_path`.
+    Starlette's path patterns end in `$`, which also matches before a final
+    newline: `/items` matches "/items\n" (a request for "/items%0A")."""
+    paths = (route_path,) if redirect_path is None else (route_path, redirect_path)
+    if route_path.endswith("\n") or (redirect_path is not None and redirect_path.endswith("\n")):
+        return paths + tuple(path[:-1] for path in paths if path.endswith("\n"))
+    return paths

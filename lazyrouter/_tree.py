@@ -18,9 +18,10 @@ from starlette.routing import BaseRoute, Host
 
 from lazyrouter import _compat
 from lazyrouter._declarations import OBJECT, Branch, Chain, Declaration, Inclusion, RouterImport
-from lazyrouter._deferred import BrokenRoute, BuildContext, resolve_route
-from lazyrouter._index import Item, RouteIndex
+from lazyrouter._deferred import BuildContext
+from lazyrouter._index import ENTRY_ONLY, LOOK_INSIDE, Item, RouteIndex
 from lazyrouter._lifting import declaration_for_route, lift_through
+from lazyrouter._routes import BrokenRoute, resolve_route
 from lazyrouter.exceptions import LazyRouterError
 
 
@@ -285,3 +286,39 @@ def plain_routers(router: Declaring, seen: set[int] | None = None) -> Iterator[A
                 yield from plain_routers(included, seen)
             elif included is not None:
                 yield included
+
+
+def holds_router_imports(router: Declaring) -> bool:
+    """Whether `router`, or a router it includes with no prefix, includes one
+    by import string."""
+    for item in router._current_declarations():
+        if isinstance(item, Inclusion):
+            if isinstance(item.router, RouterImport):
+                return True
+            if isinstance(item.router, Declaring) and not item.options.get("prefix"):
+                if holds_router_imports(item.router):
+                    return True
+    return False
+
+
+def live_include(branch: Branch) -> int | None:
+    """Whether every path below `branch`'s prefix goes to its include entry
+    (FastAPI >= 0.137), whatever the index holds, and whether the index need
+    look inside (see `RouteIndex.pinned`):
+
+    - an include of a plain APIRouter: FastAPI serves it live, routes added
+      later too; the entry alone looks its routes up;
+    - of a LazyRouter under a prefix: its own index looks its routes up when
+      FastAPI asks the entry (`matches()`), so they are never lifted here;
+    - by import string: imported for the request anyway (FastAPI finds its
+      frontends through the entry), and looked into, which imports it.
+    """
+    if not _compat.INCLUDES_ARE_LIVE:
+        return None
+    if isinstance(branch.router, RouterImport):
+        return LOOK_INSIDE
+    if not isinstance(branch.router, Declaring) or branch.has_prefix:
+        return ENTRY_ONLY
+    # Included with no prefix, its routes may lie anywhere: the index lifts
+    # them, so that only the paths they can match reach the entry.
+    return None

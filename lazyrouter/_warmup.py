@@ -24,14 +24,20 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 import anyio.to_thread
 from starlette.routing import BaseRoute
 
-from lazyrouter._deferred import is_deferred, prepare_route
-from lazyrouter.exceptions import LazyRouterError
+from lazyrouter._declarations import Branch
+from lazyrouter._routes import BrokenRoute, describe_route, is_deferred, prepare_route
+from lazyrouter._tree import imported_or_broken, included_object
+from lazyrouter.exceptions import LazyRouterError, RouteBuildError
+
+if TYPE_CHECKING:
+    from lazyrouter._index import RouteIndex
+    from lazyrouter._serving import IncludeServing
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup  # anyio's dependency there
@@ -246,3 +252,64 @@ def _same(indexes: list[WarmUpTarget], walked: list[_Walked]) -> bool:
 
 def _contains(indexes: list[WarmUpTarget], index: WarmUpTarget) -> bool:
     return any(candidate is index for candidate in indexes)
+
+
+@dataclass(eq=False, slots=True)
+class PendingContext:
+    """A warm-up step: a route of an include and its effective context."""
+
+    serving: IncludeServing
+    route: BaseRoute
+
+    def pending(self) -> bool:
+        cached = self.serving.contexts.get(id(self.route))
+        return is_deferred(self.route) or cached is None or cached[0] is not self.route
+
+    def prepare(self) -> LazyRouterError | None:
+        error = prepare_route(self.route)
+        if error is not None:
+            return error
+        try:
+            self.serving.effective_context(self.route)
+        except Exception as exc:
+            return RouteBuildError(f"effective context of {describe_route(self.route)}", exc)
+        return None
+
+
+class ServedTree:
+    """What a LazyRouter serves on FastAPI >= 0.137, as a warm-up walks it: its
+    own routes, and what serving each include needs (see `_serving`)."""
+
+    def __init__(self, index: RouteIndex) -> None:
+        self.index = index
+
+    @property
+    def version(self) -> int:
+        return self.index.version
+
+    def iter_routes(self) -> Iterator[BaseRoute | PendingContext]:
+        for _, entry in self.index.root_entries():
+            if not isinstance(entry, Branch):
+                yield entry
+                continue
+            router = imported_or_broken(entry)
+            if isinstance(router, BrokenRoute):
+                yield router
+                continue
+            include_work = getattr(router, "_include_work", None)
+            if include_work is not None:  # a LazyRouter; plain routers are built
+                yield from include_work(entry.entry)
+
+    def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool:
+        return self.index.is_ready(route_path, redirect_path, busy, branch_ready=self._include_ready)
+
+    @staticmethod
+    def _include_ready(branch: Branch) -> bool:
+        included = included_object(branch.router, resolve=False)
+        if included is None:
+            return False  # an import to make first
+        servings = getattr(included, "_included_indexes", None)
+        if servings is None:
+            return True  # a plain router: built at declaration; FastAPI serves it
+        serving = servings.get(id(branch.entry))
+        return serving is not None and serving.reference() is branch.entry and serving.warmed

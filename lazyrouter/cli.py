@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute
 
 from lazyrouter import _lazify, _manifest, _snapshot
 from lazyrouter._declarations import import_object
-from lazyrouter._deferred import BrokenRoute, endpoint_location, prepare_route
+from lazyrouter._routes import BrokenRoute, endpoint_location, prepare_route
 from lazyrouter.applications import LazyFastAPI
 from lazyrouter.exceptions import LazyRouterError, RouteBuildError
 from lazyrouter.router import LazyRouter

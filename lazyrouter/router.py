@@ -19,13 +19,14 @@ from starlette.routing import BaseRoute
 
 from lazyrouter import _compat
 from lazyrouter._declarations import Branch, Declaration, Inclusion
-from lazyrouter._deferred import BuildContext, BuildStats, prepare_route
+from lazyrouter._deferred import BuildContext, BuildStats
 from lazyrouter._dispatch import Dispatching, _Views
 from lazyrouter._index import RouteIndex
 from lazyrouter._lifting import declaration_for_route
 from lazyrouter._registration import HANDLER_LISTS
 from lazyrouter._route_list import RouteList
-from lazyrouter._serving import IncludeServing, ServedTree
+from lazyrouter._routes import prepare_route
+from lazyrouter._serving import IncludeServing
 from lazyrouter._tree import (
     Declaring,
     count_declared,
@@ -35,7 +36,7 @@ from lazyrouter._tree import (
     lifted_items,
     sum_stat,
 )
-from lazyrouter._warmup import WarmUp, WarmUpRun, WarmUpTarget, warm_up_settings
+from lazyrouter._warmup import ServedTree, WarmUp, WarmUpRun, WarmUpTarget, warm_up_settings
 from lazyrouter.exceptions import LazyRouterError
 
 __all__ = ("LazyRouter",)
