@@ -54,16 +54,30 @@ class _Views:
     the index gives paths of one shape the same answer (see `RouteIndex`)."""
 
 
-@dataclasses.dataclass(eq=False, slots=True)
 class _View:
     """The router as FastAPI's dispatch sees it for the paths of the same
-    candidates, and the direct route that serves every one of them (a route
-    with path parameters, which its own `matches()` checks), once known."""
+    candidates (`router`, made when first asked: a request its direct route
+    serves never asks), and the direct route that serves every one of them
+    (a route with path parameters, which its own `matches()` checks), once known."""
 
-    router: APIRouter
-    served: _Served | None = None
-    """How every HTTP path of the view is served, once its direct route is
-    known: a route with path parameters, which its own `matches()` checks."""
+    __slots__ = ("_router", "_source", "routes", "served")
+
+    def __init__(self, source: APIRouter, routes: list[Any]) -> None:
+        self._source = source
+        self._router: APIRouter | None = None
+        self.routes = routes
+        self.served: _Served | None = None
+        """How every HTTP path of the view is served, once its direct route is
+        known: a route with path parameters, which its own `matches()` checks."""
+
+    @property
+    def router(self) -> APIRouter:
+        router = self._router
+        if router is None:
+            router = APIRouter.__new__(APIRouter)
+            router.__dict__ = {**self._source.__dict__, "routes": self.routes}
+            self._router = router
+        return router
 
 
 @dataclasses.dataclass(eq=False, slots=True)
@@ -162,7 +176,7 @@ class Dispatching(Registering):
         if shared is not None and scope["type"] == "http":
             served.direct = shared.direct  # found for another path of the view
             return served.direct  # type: ignore[return-value]
-        routes = served.view.router.routes
+        routes = served.view.routes
         asks_include = bool(routes) and routes[0] is INCLUDE_ASKED
         candidates = routes[1:] if asks_include else routes
         route_path = _compat.get_route_path(scope)
@@ -251,9 +265,7 @@ class Dispatching(Registering):
         key = tuple(map(id, routes))
         view = views.shared.get(key)
         if view is None:
-            router = APIRouter.__new__(APIRouter)
-            router.__dict__ = {**self.__dict__, "routes": routes}
-            view = _View(router)
+            view = _View(self, routes)
             if len(views.shared) >= CACHE_SIZE:
                 views.shared.clear()
             views.shared[key] = view

@@ -36,22 +36,47 @@ SHARED: Final = 4096
 """Lookup answers a trie keeps (`shared_lookup()`), one per set of nodes reached."""
 
 
+_NO_CHILDREN: Final[dict[Any, Any]] = {}
+"""Shared by every node without static children (never written to)."""
+
+
 class _Node(Generic[T]):
     """One segment position. Hashed by identity: lookups remember by node.
-    (A plain class: a dataclass's default factories cost half as much again
-    per node, and a router's first request makes one or more per route.)"""
+    (A plain class whose containers are made on first use: a router's first
+    request makes one or more nodes per route, most of them leaves.)"""
 
     __slots__ = ("catch_all", "param", "static", "terminal")
 
     def __init__(self) -> None:
-        self.static: dict[str, _Node[T]] = {}
+        self.static: dict[str, _Node[T]] = _NO_CHILDREN
         """Children keyed by the exact text of the next segment."""
         self.param: _Node[T] | None = None
         """The child for templates whose next segment is a parameter."""
-        self.terminal: list[tuple[Any, T]] = []
+        self.terminal: list[tuple[Any, T]] | tuple[()] = ()
         """Values whose template ends exactly at this node, with their order."""
-        self.catch_all: list[tuple[Any, T]] = []
+        self.catch_all: list[tuple[Any, T]] | tuple[()] = ()
         """Values that may match any path at or below this node (mounts, ``{p:path}``)."""
+
+    def child(self, segment: str) -> _Node[T]:
+        """The static child for `segment`, made if need be."""
+        static = self.static
+        child = static.get(segment)
+        if child is None:
+            if static is _NO_CHILDREN:
+                static = self.static = {}
+            child = static[segment] = _Node()
+        return child
+
+    def add(self, value: tuple[Any, T], catch_all: bool) -> None:
+        if catch_all:
+            if self.catch_all:
+                self.catch_all.append(value)
+            else:
+                self.catch_all = [value]
+        elif self.terminal:
+            self.terminal.append(value)
+        else:
+            self.terminal = [value]
 
 
 class SegmentTrie(Generic[T]):
@@ -82,11 +107,8 @@ class SegmentTrie(Generic[T]):
                     node.param = _Node()
                 node = node.param
             else:
-                child = node.static.get(segment)  # type: ignore[arg-type]
-                if child is None:
-                    child = node.static[segment] = _Node()  # type: ignore[index]
-                node = child
-        (node.catch_all if catch_all else node.terminal).append((order, value))
+                node = node.child(segment)  # type: ignore[arg-type]
+        node.add((order, value), catch_all)
         self._size += 1
         if self._shared:
             self._shared.clear()
@@ -96,11 +118,8 @@ class SegmentTrie(Generic[T]):
         each segment of `path` is literal text."""
         node = self._root
         for segment in path.split("/")[1:]:
-            child = node.static.get(segment)
-            if child is None:
-                child = node.static[segment] = _Node()
-            node = child
-        node.terminal.append((order, value))
+            node = node.child(segment)
+        node.add((order, value), False)
         self._size += 1
         if self._shared:
             self._shared.clear()
