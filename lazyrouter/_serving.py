@@ -31,8 +31,8 @@ from lazyrouter._declarations import Branch, RouterImport
 from lazyrouter._deferred import BuildContext, can_defer
 from lazyrouter._index import RouteIndex
 from lazyrouter._routes import BrokenRoute, build_now, is_deferred, matches_path
-from lazyrouter._tree import frontend_entries, imported_or_broken, with_entries
-from lazyrouter._warmup import PendingContext
+from lazyrouter._tree import frontend_entries, with_entries
+from lazyrouter._warmup import PendingContext, include_steps
 
 SKELETONS: Final = 32
 """Paths whose candidates each include remembers."""
@@ -305,13 +305,7 @@ class IncludeServing:
                 if original is not None:
                     yield PendingContext(self, original)
                 continue
-            router = imported_or_broken(entry)
-            if isinstance(router, BrokenRoute):
-                yield router
-                continue
-            include_work = getattr(router, "_include_work", None)
-            if include_work is not None:
-                yield from include_work(self._child(entry))
+            yield from include_steps(entry, self._child)
 
 
 def _import_failed(branch: Branch) -> bool:

@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import anyio.to_thread
@@ -292,13 +292,7 @@ class ServedTree:
             if not isinstance(entry, Branch):
                 yield entry
                 continue
-            router = imported_or_broken(entry)
-            if isinstance(router, BrokenRoute):
-                yield router
-                continue
-            include_work = getattr(router, "_include_work", None)
-            if include_work is not None:  # a LazyRouter; plain routers are built
-                yield from include_work(entry.entry)
+            yield from include_steps(entry, lambda branch: branch.entry)
 
     def is_ready(self, route_path: str, redirect_path: str | None = None, busy: BaseRoute | None = None) -> bool:
         return self.index.is_ready(route_path, redirect_path, busy, branch_ready=self._include_ready)
@@ -313,3 +307,16 @@ class ServedTree:
             return True  # a plain router: built at declaration; FastAPI serves it
         serving = servings.get(id(branch.entry))
         return serving is not None and serving.reference() is branch.entry and serving.warmed
+
+
+def include_steps(branch: Branch, entry_of: Callable[[Branch], Any]) -> Iterator[BaseRoute | PendingContext]:
+    """What serving an include needs built: the work of its router (a
+    LazyRouter; plain routers are built) through the include entry
+    `entry_of(branch)`, or the `BrokenRoute` of a failed import."""
+    router = imported_or_broken(branch)
+    if isinstance(router, BrokenRoute):
+        yield router
+        return
+    include_work = getattr(router, "_include_work", None)
+    if include_work is not None:
+        yield from include_work(entry_of(branch))
