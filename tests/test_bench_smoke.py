@@ -110,6 +110,11 @@ def test_routing_quick(tmp_path: Path) -> None:
     assert "lazyrouter" in proc.stdout
     # Every probe of both layouts is judged against eager FastAPI at both sizes.
     assert re.search(r"\b\d+ of 32 met\b", proc.stdout), describe(proc)
+    # The first-request parts: lazyrouter's own dispatch was timed (a wrapper that
+    # missed the router's dispatch would report 0.0) in every layout and size.
+    parts = proc.stdout[proc.stdout.index("of the first request, median us") :]
+    own = re.findall(r"^  (?:routers|flat) +\d+ .*\[ *([\d.]+) \( *\d+%\)\]$", parts, re.MULTILINE)
+    assert len(own) == 4 and all(float(value) > 0 for value in own), describe(proc)
 
 
 def test_warm_up_small(tmp_path: Path) -> None:
