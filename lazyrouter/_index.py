@@ -285,7 +285,9 @@ class RouteIndex:
         `CACHE_SIZE` shapes), unless an include the router lifts holds one.
         """
         paths = looked_up_paths(route_path, redirect_path)
-        if any([self.root.settle(path) for path in paths]):
+        # Once every route is filed (a small app's first requests file them all),
+        # nothing waits: no segment to look for.
+        if self.root.waiting and any([self.root.settle(path) for path in paths]):
             # What was remembered by the trie's former answers is never asked again.
             self._grouped_by_shape.clear()
         lookup = self.root.trie.shared_lookup
