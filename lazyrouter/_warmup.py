@@ -14,6 +14,10 @@ nothing), and it is paced so that requests always come first:
   waits on the event loop, which goes on serving every other request.
 - At shutdown it stops before the app's own shutdown code runs, once the
   build in progress, if any, has finished.
+
+What it walks, on FastAPI >= 0.137, is what serving needs built: a router's own
+routes, and for each include the routes and effective contexts that serve it
+(`ServedTree`, `PendingContext`, `include_steps()`).
 """
 
 from __future__ import annotations
