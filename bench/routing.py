@@ -283,23 +283,24 @@ async def first_hits(framework: str, app: ASGIApp, n_routes: int, layout: str, s
     """First requests to `samples` routes (one a router), in `app` and, if it
     has fewer routers, in fresh copies of it: a first request is one sample."""
     paths = first_hit_paths(n_routes, samples)
-    rows = await first_hit_rows(app, paths)
+    time_own = framework == "lazyrouter"
+    rows = await first_hit_rows(app, paths, time_own)
     while len(rows) < samples:
         fresh = build_app(framework, n_routes, layout)
         prebuild_middleware(fresh)
-        rows += await first_hit_rows(fresh, paths[: samples - len(rows)])
+        rows += await first_hit_rows(fresh, paths[: samples - len(rows)], time_own)
     first, warm, construction, own = (statistics.median(column) * 1e6 for column in zip(*rows, strict=True))
     rest = statistics.median(f - c - w for f, w, c, _ in rows) * 1e6
-    return FirstHit(first, warm, construction, rest, own if framework == "lazyrouter" else None)
+    return FirstHit(first, warm, construction, rest, own if time_own else None)
 
 
-async def first_hit_rows(app: ASGIApp, paths: list[str]) -> list[tuple[float, float, float, float]]:
+async def first_hit_rows(app: ASGIApp, paths: list[str], time_own: bool) -> list[tuple[float, float, float, float]]:
     """For each path: its first request, a warm one right after, the
-    construction within the first, and lazyrouter's own dispatch within it
-    (seconds; 0 for the others)."""
+    construction within the first, and (`time_own`) lazyrouter's own dispatch
+    within it (seconds; else 0)."""
     rows: list[tuple[float, float, float, float]] = []
     with ConstructionTimer() as timer, contextlib.ExitStack() as stack:
-        own = stack.enter_context(OwnTimer(app, timer)) if "lazyrouter" in type(app).__module__ else None
+        own = stack.enter_context(OwnTimer(app, timer)) if time_own else None
         for path in paths:
             timer.seconds = 0.0
             if own is not None:

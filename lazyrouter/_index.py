@@ -6,7 +6,6 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
-from fastapi.routing import APIRoute
 from starlette.datastructures import URLPath
 from starlette.routing import (
     BaseRoute,
@@ -14,8 +13,8 @@ from starlette.routing import (
 )
 
 from lazyrouter import _compat
-from lazyrouter._declarations import API_ROUTE, OBJECT, STARLETTE_COPY, Branch, Declaration
-from lazyrouter._deferred import BuildContext, can_defer, deferred_route, route_path_if_deferrable
+from lazyrouter._declarations import OBJECT, STARLETTE_COPY, Branch, Declaration
+from lazyrouter._deferred import BuildContext, deferred_route, route_path_if_deferrable
 from lazyrouter._level import FILING, Entry, Level, Order, Unmade
 from lazyrouter._lifting import copy_starlette_route
 from lazyrouter._routes import is_deferred
@@ -81,31 +80,19 @@ class RouteIndex:
     def _index(self, prefix: Order, items: list[Item]) -> Level:
         level = Level()
         entries, waiting, context = level.entries, level.waiting, self.context
-        target = context.target
         for number, item in enumerate(items):
             order = (*prefix, number)
             # The usual item, listed here and filed by `Level.settle()`: a
             # router's first request lists every route the router declares.
             path: str | None = None
-            if type(item) is Declaration:
-                if item.kind == API_ROUTE and item.routes is None:
-                    # `route_path_if_deferrable()`, as it answers for most routes.
-                    owner = item.owner or target
-                    route_class = item.options.get("route_class_override") or owner.route_class
-                    if route_class is APIRoute or can_defer(route_class):
-                        path = owner.prefix + item.path
-                elif item.kind not in (OBJECT, STARLETTE_COPY):
-                    path = route_path_if_deferrable(item, context)
+            if type(item) is Declaration and item.kind not in (OBJECT, STARLETTE_COPY):
+                path = route_path_if_deferrable(item, context)
             elif type(item) is Branch:
                 path = item.common_prefix
             if path is not None and path[:1] == "/" and "{" not in (first := path.split("/", 2)[1]):
-                value: tuple[Order, Entry] = (order, item if type(item) is Branch else Unmade(item))  # type: ignore[arg-type]
+                value: tuple[Order, Entry] = (order, item if isinstance(item, Branch) else Unmade(item))  # type: ignore[arg-type]
                 entries.append(value)
-                bucket = waiting.get(first)
-                if bucket is None:
-                    waiting[first] = [(path, value)]
-                else:
-                    bucket.append((path, value))
+                waiting.setdefault(first, []).append((path, value))
                 continue
             self._add(level, order, item)
         return level
@@ -285,9 +272,7 @@ class RouteIndex:
         `CACHE_SIZE` shapes), unless an include the router lifts holds one.
         """
         paths = looked_up_paths(route_path, redirect_path)
-        # Once every route is filed (a small app's first requests file them all),
-        # nothing waits: no segment to look for.
-        if self.root.waiting and any([self.root.settle(path) for path in paths]):
+        if any([self.root.settle(path) for path in paths]):
             # What was remembered by the trie's former answers is never asked again.
             self._grouped_by_shape.clear()
         lookup = self.root.trie.shared_lookup

@@ -51,6 +51,8 @@ class Level:
     def settle(self, path: str) -> bool:
         """File in `trie` the routes waiting for `path`'s first segment;
         whether there were any (the trie's answers are new objects then)."""
+        if not self.waiting:
+            return False  # every route filed (a small app's first requests file them all)
         first = first_segment(path)
         if first is None or first not in self.waiting:
             return False
@@ -68,6 +70,8 @@ class Level:
 
     def waits_for(self, path: str) -> bool:
         """Whether routes wait to be filed for `path` (see `settle()`)."""
+        if not self.waiting:
+            return False
         first = first_segment(path)
         return first is not None and first in self.waiting
 

@@ -78,22 +78,18 @@ def lifted_items(
     """
     source = included or router
     if isinstance(router, Declaring):
-        if not chain and snapshot is None:
-            # The router's own index (a router's first request makes it): a
-            # declaration lifted through no include is itself, until a route
-            # made from it is built or written to (see `as_declared`).
-            return [
-                item
-                if type(item) is Declaration and item.routes is None
-                else lift_through(as_declared(item), chain, final=final, source=source)
-                if isinstance(item, Declaration)
-                else _branch(item, chain, final, router)
-                for item in router._current_declarations()
-            ]
         return [
             lift_through(as_declared(item) if snapshot is None else item, chain, final=final, source=source)
             if isinstance(item, Declaration)
-            else _branch(item, chain, final, router)
+            else Branch(
+                item.router,
+                ((item.options, item.parent), *chain),
+                item.snapshot,
+                final,
+                including=router,
+                included=item.included,
+                entry=item.entry,
+            )
             for item in (router._current_declarations() if snapshot is None else snapshot)
         ]
     # A plain APIRouter built its routes when they were declared.
@@ -101,18 +97,6 @@ def lifted_items(
         lift_through(declaration_for_route(route, effective), chain, final=final, source=source)
         for route, effective in (_compat.effective_routes(router) if snapshot is None else snapshot)
     ]
-
-
-def _branch(inclusion: Inclusion, chain: Chain, final: bool, including: APIRouter) -> Branch:
-    return Branch(
-        inclusion.router,
-        ((inclusion.options, inclusion.parent), *chain),
-        inclusion.snapshot,
-        final,
-        including=including,
-        included=inclusion.included,
-        entry=inclusion.entry,
-    )
 
 
 def frontend_entries(index: RouteIndex) -> list[tuple[int, Branch]]:
