@@ -117,6 +117,23 @@ def test_routing_quick(tmp_path: Path) -> None:
     assert len(own) == 4 and all(float(value) > 0 for value in own), describe(proc)
 
 
+@pytest.mark.parametrize("freeze", [(), ("--gc-freeze",)], ids=["gc", "gc-freeze"])
+def test_first_request_small(freeze: tuple[str, ...], tmp_path: Path) -> None:
+    proc = run_script("first_request.py", "--counts", "10", "--rounds", "1", *freeze, cwd=tmp_path)
+    assert proc.returncode == 0, describe(proc)
+    assert ("gc.freeze() after declaring" in proc.stdout) == bool(freeze), describe(proc)
+    # Both layouts, each with the three parts for eager and lazyrouter, judged.
+    rows = re.findall(
+        r"^(flat|routers) +10 \|((?: +[\d.]+){3}) \|((?: +[\d.]+){3}) \| +[\d.]+x (?:met|NOT met)", proc.stdout, re.M
+    )
+    assert sorted(row[0] for row in rows) == ["flat", "routers"], describe(proc)
+    for _, eager, lazy in rows:
+        for parts in (eager, lazy):
+            declare, first, total = map(float, parts.split())
+            assert declare > 0 and first > 0 and abs(declare + first - total) < 0.15, describe(proc)
+    assert re.search(r"^target: .* \d of 2 met$", proc.stdout, re.M), describe(proc)
+
+
 def test_warm_up_small(tmp_path: Path) -> None:
     proc = run_script(
         "warm_up.py", "--size", "small", "--share", "1", "--probes", "3", "--window", "1", cwd=tmp_path, timeout=300
