@@ -15,7 +15,6 @@ from tests.modes import MODES
 # `default` keeps the whole suite within minutes, `ci` is for each environment
 # of the tox matrix, `thorough` is for hunting.
 settings.register_profile("default", max_examples=250, deadline=None)
-# tox's environments: eight of them each generate this many, beside the default run's 250.
 settings.register_profile("ci", max_examples=50, deadline=None)
 settings.register_profile("thorough", max_examples=3000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
